@@ -1,0 +1,1 @@
+"""Supervised stages (alignment, instruction tuning) that produce the initial RL policy."""

@@ -1,0 +1,1 @@
+"""Hydra recipes shipped with medrlvr (configuration only; importable as ``pkg://recipes``)."""

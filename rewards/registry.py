@@ -1,0 +1,96 @@
+"""Verifier registry: a dict plus a decorator, entry points and dotted paths.
+
+A verifier is a plain callable ``(answer, ground_truth, extra_info) -> float`` in [0, 1], where
+``answer`` is the final answer already extracted from the model's response (untrusted text, length
+capped) and ``extra_info`` the row's metadata (``answer_type``, ``options``, ...).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from importlib.metadata import entry_points
+from typing import Any
+
+Verifier = Callable[[str, str, Mapping[str, Any]], float]
+
+ENTRY_POINT_GROUP = "medrlvr.verifiers"
+BUILTIN_MODULES = ("rewards.choice", "rewards.closed", "rewards.numeric", "rewards.open_ended")
+
+_REGISTRY: dict[str, Verifier] = {}
+_loaded = False
+
+
+class VerifierError(LookupError):
+    """An unknown, duplicate or unloadable verifier."""
+
+
+def register_verifier(name: str) -> Callable[[Verifier], Verifier]:
+    """Decorator: register ``fn`` under ``name``; a name already taken is an error."""
+
+    def decorate(fn: Verifier) -> Verifier:
+        if name in _REGISTRY and _REGISTRY[name] is not fn:
+            raise VerifierError(
+                f"a verifier named {name!r} is already registered ({_describe(_REGISTRY[name])}); "
+                "pick another name"
+            )
+        _REGISTRY[name] = fn
+        return fn
+
+    return decorate
+
+
+def _describe(fn: Callable) -> str:
+    return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
+
+
+def _load_all() -> None:
+    """Import the built-in verifiers and the ``medrlvr.verifiers`` entry points, once."""
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    for module in BUILTIN_MODULES:
+        importlib.import_module(module)
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            fn = ep.load()
+        except Exception as exc:  # a broken third-party plugin must not break the built-ins
+            raise VerifierError(
+                f"entry point {ep.name!r} = {ep.value!r} in group {ENTRY_POINT_GROUP!r} failed to load: {exc}"
+            ) from exc
+        if ep.name not in _REGISTRY:
+            register_verifier(ep.name)(fn)
+
+
+def load_dotted(path: str) -> Verifier:
+    """Import ``pkg.module:function`` or ``pkg.module.function``."""
+    module_name, sep, attr = path.partition(":")
+    if not sep:
+        module_name, _, attr = path.rpartition(".")
+    if not module_name or not attr:
+        raise VerifierError(f"{path!r} is not a dotted path; write it as 'package.module:function'")
+    try:
+        fn = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise VerifierError(f"cannot load verifier {path!r}: {exc}") from exc
+    if not callable(fn):
+        raise VerifierError(f"verifier {path!r} is not callable")
+    return fn
+
+
+def get_verifier(name: str) -> Verifier:
+    """A registered verifier by name, or one loaded from a dotted path (contains '.' or ':')."""
+    _load_all()
+    if name in _REGISTRY:
+        return _REGISTRY[name]
+    if "." in name or ":" in name:
+        return load_dotted(name)
+    known = ", ".join(sorted(_REGISTRY)) or "(none)"
+    raise VerifierError(f"unknown verifier {name!r}; known verifiers: {known}")
+
+
+def list_verifiers() -> dict[str, Verifier]:
+    """All registered verifiers, built-ins and entry points included, by name."""
+    _load_all()
+    return dict(sorted(_REGISTRY.items()))

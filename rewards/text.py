@@ -1,0 +1,38 @@
+"""Bounded text normalisation shared by the verifiers (model output is untrusted)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+MAX_RESPONSE_CHARS = 20_000  # a response is cut to this before any parsing
+MAX_ANSWER_CHARS = 2_000  # an extracted answer is cut to this
+MAX_TOKENS = 256  # words considered in an answer
+
+ARTICLES = frozenset({"a", "an", "the"})
+_PUNCT = re.compile(r"[^\w\s]")
+_SPACE = re.compile(r"\s+")
+
+
+def clip(text: object, limit: int = MAX_ANSWER_CHARS) -> str:
+    """``text`` as a ``str`` of at most ``limit`` characters (``None`` becomes '')."""
+    if text is None:
+        return ""
+    s = text if isinstance(text, str) else str(text)
+    return s[:limit]
+
+
+def normalize_text(text: str, drop_articles: bool = True) -> str:
+    """Lower-case, NFKC, punctuation to spaces, collapsed whitespace, articles dropped."""
+    s = unicodedata.normalize("NFKC", clip(text)).lower()
+    s = _PUNCT.sub(" ", s)
+    words = _SPACE.split(s.strip())[:MAX_TOKENS]
+    if drop_articles:
+        words = [w for w in words if w not in ARTICLES]
+    return " ".join(w for w in words if w)
+
+
+def tokens(text: str) -> list[str]:
+    """Normalised words of ``text`` (at most ``MAX_TOKENS``)."""
+    norm = normalize_text(text)
+    return norm.split() if norm else []

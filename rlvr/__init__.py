@@ -1,0 +1,1 @@
+"""medrlvr's RL side: data preparation, recipes and the GRPO/PPO training loop."""

@@ -1,0 +1,39 @@
+"""The ``rlvr`` command: dispatches each sub-command to the module that implements it."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+# sub-command -> (module with a ``main(argv: list[str]) -> int``, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "rewards": ("rewards.cli", "score response files with the verifiers; list verifiers"),
+    "data": ("rlvr.data.cli", "build RL-ready parquet: synthetic task or public medical VQA sets"),
+    "sft": ("base_training.cli", "run a supervised stage (align_shallow, align_deep, instruct, reasoning)"),
+    "train": ("rlvr.train", "run an RL recipe (GRPO/PPO) on the local or verl backend"),
+    "recipes": ("rlvr.recipes_cli", "list the shipped recipes"),
+    "sweep": ("rlvr.sweep", "summarise a Hydra multirun sweep"),
+}
+
+
+def usage() -> str:
+    width = max(map(len, COMMANDS))
+    rows = "\n".join(f"  {name:<{width}}  {text}" for name, (_, text) in COMMANDS.items())
+    return f"usage: rlvr <command> [args...]\n\ncommands:\n{rows}\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(usage())
+        return 0
+    name, rest = argv[0], argv[1:]
+    if name not in COMMANDS:
+        print(f"rlvr: unknown command {name!r}.\n\n{usage()}", file=sys.stderr)
+        return 2
+    module = importlib.import_module(COMMANDS[name][0])
+    return int(module.main(rest) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
