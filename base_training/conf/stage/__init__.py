@@ -1,0 +1,1 @@
+"""Stage presets: align_shallow, align_deep, instruct, reasoning."""

@@ -1,0 +1,1 @@
+"""Recipe group 'algorithm' (YAML only)."""

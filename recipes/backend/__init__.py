@@ -1,0 +1,1 @@
+"""Recipe group 'backend' (YAML only)."""

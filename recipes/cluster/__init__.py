@@ -1,0 +1,1 @@
+"""Recipe group 'cluster' (YAML only)."""

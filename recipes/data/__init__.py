@@ -1,0 +1,1 @@
+"""Recipe group 'data' (YAML only)."""

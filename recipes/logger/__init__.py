@@ -1,0 +1,1 @@
+"""Recipe group 'logger' (YAML only)."""

@@ -1,0 +1,1 @@
+"""Recipe group 'model' (YAML only)."""

@@ -1,0 +1,1 @@
+"""Recipe group 'reward' (YAML only)."""

@@ -1,0 +1,1 @@
+"""Recipe group 'rollout' (YAML only)."""

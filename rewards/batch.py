@@ -1,0 +1,202 @@
+"""Score many rows in a pool of worker processes; an item that crashes or runs past its timeout scores 0.
+
+A timed-out worker is killed and replaced, so runaway work really stops; the other items are unaffected.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from rewards.score import SCORE_KEYS, RewardConfig, score_response
+
+IN_PROCESS_MAX_ROWS = 8  # smaller batches skip the pool (its start-up costs more than the scoring)
+READY = "ready"  # first message of a worker process: imports done, timeouts may start
+
+
+@dataclass
+class BatchResult:
+    """Scores of one row (the ``SCORE_KEYS`` floats), the verifier used, and why it failed (or None)."""
+
+    scores: dict[str, float]
+    verifier: str
+    error: str | None = None
+
+
+def _failed(why: str) -> BatchResult:
+    return BatchResult(scores=dict.fromkeys(SCORE_KEYS, 0.0), verifier="", error=why)
+
+
+def score_row(row: Mapping[str, Any], config: RewardConfig) -> BatchResult:
+    """One ``{response, ground_truth, extra_info}`` row; any exception becomes the row's ``error``."""
+    missing = [key for key in ("response", "ground_truth") if key not in row]
+    if missing:
+        return _failed(f"row has no {' or '.join(map(repr, missing))} key")
+    try:
+        scored = score_response(row["response"], row["ground_truth"], row.get("extra_info"), config)
+    except Exception as exc:  # one bad row must not stop the batch
+        return _failed(f"{type(exc).__name__}: {exc}")
+    return BatchResult(scores=scored.scores, verifier=scored.verifier)
+
+
+class _ItemTimeout(BaseException):
+    """Raised by SIGALRM inside an item; a BaseException so no verifier's ``except Exception`` eats it."""
+
+
+def _score_in_process(
+    rows: Sequence[Mapping[str, Any]], config: RewardConfig, timeout_s: float
+) -> list[BatchResult]:
+    """Score here; the timeout is enforced with SIGALRM when possible (main thread on POSIX)."""
+    use_alarm = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not use_alarm:
+        return [score_row(row, config) for row in rows]
+
+    def on_alarm(signum: int, frame: Any) -> None:
+        raise _ItemTimeout
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    results = []
+    try:
+        for row in rows:
+            signal.setitimer(signal.ITIMER_REAL, timeout_s)
+            try:
+                results.append(score_row(row, config))
+            except _ItemTimeout:
+                results.append(_failed(f"timed out after {timeout_s:g}s"))
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+    return results
+
+
+def _worker_main(conn: Connection, config: RewardConfig) -> None:
+    """Worker process: say it is ready, then score ``(index, row)`` messages until it receives ``None``."""
+    conn.send(READY)
+    while True:
+        message = conn.recv()
+        if message is None:
+            return
+        index, row = message
+        conn.send((index, score_row(row, config)))
+
+
+class _Worker:
+    """One worker process and the item it is scoring (``index``), due by ``deadline``."""
+
+    def __init__(self, ctx: Any, config: RewardConfig) -> None:
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_worker_main, args=(child, config), daemon=True)
+        self.process.start()
+        child.close()
+        self.ready = False
+        self.index: int | None = None
+        self.deadline = math.inf
+
+    def give(self, index: int, row: Mapping[str, Any], timeout_s: float) -> None:
+        self.conn.send((index, row))  # pickles first: an unpicklable row raises before anything is written
+        self.index, self.deadline = index, time.monotonic() + timeout_s
+
+    def stop(self, kill: bool = False) -> None:
+        if not kill and self.process.is_alive():
+            try:
+                self.conn.send(None)
+                self.process.join(timeout=1.0)
+            except OSError:
+                pass
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.conn.close()
+
+
+def _score_in_pool(
+    rows: Sequence[Mapping[str, Any]], config: RewardConfig, workers: int, timeout_s: float
+) -> list[BatchResult]:
+    ctx = multiprocessing.get_context("spawn")  # fork is unsafe in threaded trainers (Ray, tokenizers)
+    results: list[BatchResult | None] = [None] * len(rows)
+    todo = deque(range(len(rows)))
+    pool = [_Worker(ctx, config) for _ in range(min(workers, len(rows)))]
+    try:
+        while todo or any(w.index is not None for w in pool):
+            for worker in pool:
+                while worker.ready and worker.index is None and todo:
+                    index = todo.popleft()
+                    try:
+                        worker.give(index, rows[index], timeout_s)
+                    except Exception as exc:  # e.g. an unpicklable extra_info
+                        results[index] = _failed(f"row cannot be sent to a worker: {exc}")
+            pending = [w for w in pool if not w.ready or w.index is not None]
+            next_deadline = min(w.deadline for w in pending)
+            wait(
+                [w.conn for w in pending] + [w.process.sentinel for w in pending],
+                timeout=None if next_deadline == math.inf else max(0.0, next_deadline - time.monotonic()),
+            )
+            for slot, worker in enumerate(pool):
+                problem = _collect(worker, results, timeout_s)
+                if problem is not None:
+                    results[worker.index] = _failed(problem)
+                    worker.stop(kill=True)
+                    pool[slot] = _Worker(ctx, config)
+    finally:
+        for worker in pool:
+            worker.stop()
+    return [r if r is not None else _failed("not scored") for r in results]
+
+
+def _collect(worker: _Worker, results: list[BatchResult | None], timeout_s: float) -> str | None:
+    """Take the worker's message if there is one; say why its item failed if it died or ran too long."""
+    if worker.conn.poll():
+        try:
+            message = worker.conn.recv()
+        except (EOFError, OSError):
+            message = None
+        if message == READY:
+            worker.ready = True
+            return None
+        if message is not None:
+            index, result = message
+            results[index] = result
+            worker.index, worker.deadline = None, math.inf
+            return None
+    if not worker.process.is_alive():
+        if not worker.ready:
+            raise RuntimeError(f"a scoring worker failed to start (exit code {worker.process.exitcode})")
+        if worker.index is not None:
+            return f"worker process died (exit code {worker.process.exitcode})"
+    if worker.index is not None and time.monotonic() >= worker.deadline:
+        return f"timed out after {timeout_s:g}s (worker killed)"
+    return None
+
+
+def score_batch(
+    rows: Sequence[Mapping[str, Any]],
+    config: RewardConfig | None = None,
+    workers: int | None = None,
+    timeout_s: float = 5.0,
+) -> list[BatchResult]:
+    """Score ``{response, ground_truth, extra_info}`` rows, in order; failures are per row, never lost.
+
+    ``workers``: processes in the pool (default: the CPU count); ``0`` scores in this process, as do
+    batches of at most ``IN_PROCESS_MAX_ROWS`` rows (there the timeout relies on SIGALRM, which cannot stop
+    a single long C call; the pool kills the worker instead).
+    """
+    if not timeout_s > 0:
+        raise ValueError(f"timeout_s={timeout_s!r} must be > 0 seconds")
+    if workers is not None and workers < 0:
+        raise ValueError(f"workers={workers!r} must be >= 0 (0 = score in this process)")
+    config = config or RewardConfig()
+    if workers is None:
+        workers = os.cpu_count() or 1
+    if workers == 0 or len(rows) <= IN_PROCESS_MAX_ROWS:
+        return _score_in_process(rows, config, timeout_s)
+    return _score_in_pool(rows, config, workers, timeout_s)

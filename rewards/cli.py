@@ -1,0 +1,138 @@
+"""``rlvr rewards``: score a JSONL file of responses (summary table per answer type) or list the verifiers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from rewards.batch import BatchResult, score_batch
+from rewards.registry import VerifierError, list_verifiers
+from rewards.score import RewardConfig
+
+REQUIRED_KEYS = ("response", "ground_truth")
+
+
+def read_rows(path: Path) -> Iterator[tuple[str, dict[str, Any] | str]]:
+    """``("file:line", row)`` for each non-blank line of ``path``; a line that is no valid row gives
+    ``("file:line", why)`` instead."""
+    with path.open(encoding="utf-8", errors="replace") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            where = f"{path}:{number}"
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield where, f"not valid JSON ({exc.msg} at column {exc.colno})"
+                continue
+            if not isinstance(row, dict):
+                yield where, f"expected a JSON object, got {type(row).__name__}"
+                continue
+            missing = [key for key in REQUIRED_KEYS if key not in row]
+            if missing:
+                yield where, f"missing key(s) {', '.join(missing)}; each row needs {REQUIRED_KEYS}"
+                continue
+            if row.get("extra_info") is not None and not isinstance(row["extra_info"], dict):
+                yield where, "extra_info must be a JSON object or null"
+                continue
+            yield where, row
+
+
+def summary_table(results: list[BatchResult], malformed: int) -> str:
+    """Mean acc / format / score and counts per verifier (answer type), then all rows."""
+    groups: dict[str, list[BatchResult]] = {}
+    for result in results:
+        groups.setdefault(result.verifier or "(failed)", []).append(result)
+    lines = [f"{'answer type':<14} {'n':>6} {'acc':>7} {'format':>7} {'score':>7} {'errors':>7}"]
+    for name, members in sorted(groups.items()) + [("all", results)]:
+        n = len(members)
+
+        def mean(key: str, members: list[BatchResult] = members, n: int = n) -> float:
+            return sum(r.scores[key] for r in members) / n if n else 0.0
+
+        errors = sum(1 for r in members if r.error)
+        lines.append(
+            f"{name:<14} {n:>6} {mean('acc'):>7.3f} {mean('format'):>7.3f} {mean('score'):>7.3f} {errors:>7}"
+        )
+    lines.append(f"malformed rows skipped: {malformed}")
+    return "\n".join(lines)
+
+
+def _score(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"rlvr rewards score: no such file: {path}", file=sys.stderr)
+        return 2
+    settings = {
+        key: value
+        for key, value in (
+            ("acc_weight", args.acc_weight),
+            ("format_weight", args.format_weight),
+            ("verifier", args.verifier),
+        )
+        if value is not None
+    }
+    try:
+        config = RewardConfig(**settings)
+    except ValueError as exc:
+        print(f"rlvr rewards score: {exc}", file=sys.stderr)
+        return 2
+    rows, places, malformed = [], [], 0
+    for where, row in read_rows(path):
+        if isinstance(row, str):
+            malformed += 1
+            print(f"{where}: skipped: {row}", file=sys.stderr)
+        else:
+            rows.append(row)
+            places.append(where)
+    try:
+        results = score_batch(rows, config, workers=args.workers, timeout_s=args.timeout)
+    except VerifierError as exc:
+        print(f"rlvr rewards score: {exc}", file=sys.stderr)
+        return 2
+    for where, result in zip(places, results, strict=True):
+        if result.error:
+            print(f"{where}: scored 0: {result.error}", file=sys.stderr)
+    if args.out:
+        with Path(args.out).open("w", encoding="utf-8") as out:
+            for row, result in zip(rows, results, strict=True):
+                out.write(json.dumps({**row, **asdict(result)}, ensure_ascii=False) + "\n")
+    print(summary_table(results, malformed))
+    return 0 if rows else 1
+
+
+def _list(args: argparse.Namespace) -> int:
+    verifiers = list_verifiers()
+    width = max((len(name) for name in verifiers), default=4)
+    print(f"{'name':<{width}}  {'module':<28}  description")
+    for name, fn in verifiers.items():
+        doc = (getattr(fn, "__doc__", None) or "").strip().splitlines()
+        print(f"{name:<{width}}  {getattr(fn, '__module__', '?'):<28}  {doc[0] if doc else ''}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rlvr rewards", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    score = commands.add_parser("score", help="score a JSONL file of {response, ground_truth, extra_info}")
+    score.add_argument("file", help="JSONL file, one row per line")
+    score.add_argument("--workers", type=int, default=None, help="worker processes (default: CPU count)")
+    score.add_argument("--timeout", type=float, default=5.0, help="seconds per row before it scores 0")
+    score.add_argument("--acc-weight", type=float, default=None)
+    score.add_argument("--format-weight", type=float, default=None)
+    score.add_argument("--verifier", default=None, help="one verifier for every row (name or dotted path)")
+    score.add_argument("--out", default=None, help="write each row with its scores to this JSONL file")
+    score.set_defaults(run=_score)
+    listing = commands.add_parser("list", help="list the registered verifiers")
+    listing.set_defaults(run=_list)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.run(args)

@@ -1,0 +1,203 @@
+"""One response -> reward: extract the answer, pick a verifier, add format reward, subtract penalties.
+
+``compute_score`` always returns the same float keys (``SCORE_KEYS``) so trainers can log them as columns.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import numbers
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from functools import lru_cache
+from typing import Any
+
+from rewards.answer_types import infer_answer_type
+from rewards.extract import extract_answer
+from rewards.format import format_reward
+from rewards.penalties import length_severity, repetition_severity
+from rewards.registry import Verifier, get_verifier
+from rewards.text import MAX_RESPONSE_CHARS, clip
+
+logger = logging.getLogger(__name__)
+
+SCORE_KEYS = ("score", "acc", "format", "length_penalty", "repetition_penalty", "answer_found")
+LENGTH_UNITS = ("chars", "words")
+VERIFIER_SETTINGS = ("numeric_rtol", "open_metric")  # config fields the verifiers read from extra_info
+CONFIG_ALIASES = {"custom_verifier": "verifier"}  # the recipe's `reward.custom_verifier` spelling
+_TAG = re.compile(r"[A-Za-z][\w-]{0,31}")
+
+
+@dataclass(frozen=True)
+class RewardConfig:
+    """How a response is turned into a reward; every field can be set from a recipe's ``reward:`` block.
+
+    ``score = acc_weight*acc + format_weight*format - length_penalty - repetition_penalty`` where each
+    penalty is its coefficient times a severity in [0, 1] (see ``rewards.penalties``).
+    """
+
+    acc_weight: float = 1.0
+    format_weight: float = 0.5
+    think_tag: str = "think"
+    answer_tag: str = "answer"
+    numeric_rtol: float = 1e-3  # relative tolerance of the numeric verifier
+    open_metric: str = "f1"  # how the open-ended verifier compares free text
+    verifier: str | None = None  # force one verifier (registered name or dotted path) for every row
+    length_penalty: float = 0.0  # coefficient; 0 switches the length penalty off
+    length_unit: str = "words"  # "chars" or "words"
+    length_target: int = 512  # no penalty up to this length ...
+    length_max: int = 1024  # ... full penalty from this length on
+    repetition_penalty: float = 0.0  # coefficient; 0 switches the repetition penalty off
+    repetition_ngram: int = 4  # n of the word n-grams whose repeats are counted
+
+    def __post_init__(self) -> None:
+        for name in ("acc_weight", "format_weight", "numeric_rtol", "length_penalty", "repetition_penalty"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+                raise ValueError(f"reward setting {name}={value!r} must be a finite number")
+            if value < 0:
+                raise ValueError(f"reward setting {name}={value!r} must be >= 0")
+            object.__setattr__(self, name, float(value))
+        for name in ("length_target", "length_max", "repetition_ngram"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"reward setting {name}={value!r} must be a whole number >= 0")
+        if self.repetition_ngram < 1:
+            raise ValueError(f"reward setting repetition_ngram={self.repetition_ngram} must be >= 1")
+        if self.length_max <= self.length_target:
+            raise ValueError(
+                f"reward setting length_max={self.length_max} must be greater than "
+                f"length_target={self.length_target}"
+            )
+        if self.length_unit not in LENGTH_UNITS:
+            raise ValueError(f"reward setting length_unit={self.length_unit!r} must be one of {LENGTH_UNITS}")
+        for name in ("think_tag", "answer_tag"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not _TAG.fullmatch(value):
+                raise ValueError(f"reward setting {name}={value!r} must be a tag name such as 'answer'")
+        if not isinstance(self.open_metric, str) or not self.open_metric:
+            raise ValueError(f"reward setting open_metric={self.open_metric!r} must be a metric name")
+        if self.verifier is not None and (not isinstance(self.verifier, str) or not self.verifier):
+            raise ValueError(f"reward setting verifier={self.verifier!r} must be a verifier name or null")
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any], where: str = "reward settings") -> RewardConfig:
+        """From a dict (a recipe's ``reward:`` block, verl's ``reward_kwargs``); unknown keys are errors."""
+        known = {f.name for f in fields(cls)}
+        spellings = ", ".join(sorted(known | set(CONFIG_ALIASES)))
+        kwargs: dict[str, Any] = {}
+        for key, value in values.items():
+            name = CONFIG_ALIASES.get(key, key)
+            if name not in known:
+                raise TypeError(
+                    f"unknown key {key!r} in {where}; known keys: {spellings}"
+                )
+            kwargs[name] = value
+        return cls(**kwargs)
+
+
+@dataclass(frozen=True)
+class Scored:
+    """``scores`` has exactly ``SCORE_KEYS``; ``verifier`` names the verifier that judged the answer."""
+
+    scores: dict[str, float]
+    verifier: str
+
+
+DEFAULT_CONFIG = RewardConfig()
+_warned: set[tuple[str, str]] = set()
+
+
+def _warn_once(verifier: str, problem: str) -> None:
+    if (verifier, problem) not in _warned:
+        _warned.add((verifier, problem))
+        logger.warning("verifier %r: %s; scoring acc 0 (further cases are not logged)", verifier, problem)
+
+
+@lru_cache(maxsize=256)
+def _resolve(name: str) -> Verifier:
+    return get_verifier(name)
+
+
+def _verifier_name(ground_truth: str, extra_info: Mapping[str, Any], config: RewardConfig) -> str:
+    if config.verifier:
+        return config.verifier
+    row_choice = extra_info.get("verifier")
+    if isinstance(row_choice, str) and row_choice:
+        return row_choice
+    return infer_answer_type(ground_truth, extra_info)
+
+
+def _judge(name: str, answer: str, ground_truth: str, info: Mapping[str, Any]) -> float:
+    """The verifier's score in [0, 1]; a crash or an invalid value scores 0 instead of stopping training."""
+    verify = _resolve(name)
+    try:
+        value = verify(answer, ground_truth, info)
+    except Exception as exc:  # any verifier bug must cost one sample, not the run
+        _warn_once(name, f"raised {type(exc).__name__}: {exc}")
+        return 0.0
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= value <= 1.0:
+        _warn_once(name, f"returned {value!r}, not a number in [0, 1]")
+        return 0.0
+    return float(value)
+
+
+def score_response(
+    response: object,
+    ground_truth: object,
+    extra_info: Mapping[str, Any] | None = None,
+    config: RewardConfig | None = None,
+) -> Scored:
+    """Scores of one response plus the name of the verifier used (see ``compute_score``)."""
+    config = config or DEFAULT_CONFIG
+    if extra_info is None:
+        extra_info = {}
+    elif not isinstance(extra_info, Mapping):
+        raise TypeError(f"extra_info must be a mapping (dict) or None, got {type(extra_info).__name__}")
+    text = clip(response, MAX_RESPONSE_CHARS)
+    truth = clip(ground_truth)
+    name = _verifier_name(truth, extra_info, config)
+
+    answer = extract_answer(text, config.answer_tag)
+    answer = clip(answer).strip() if answer is not None else ""
+    acc = 0.0
+    if answer:
+        info = {"numeric_rtol": config.numeric_rtol, "open_metric": config.open_metric, **extra_info}
+        acc = _judge(name, answer, truth, info)
+
+    fmt = float(format_reward(text, config.think_tag, config.answer_tag))
+    length_pen = 0.0
+    if config.length_penalty:
+        length_pen = config.length_penalty * length_severity(
+            text, config.length_target, config.length_max, config.length_unit
+        )
+    repetition_pen = 0.0
+    if config.repetition_penalty:
+        repetition_pen = config.repetition_penalty * repetition_severity(text, config.repetition_ngram)
+    score = config.acc_weight * acc + config.format_weight * fmt - length_pen - repetition_pen
+    scores = {
+        "score": score,
+        "acc": acc,
+        "format": fmt,
+        "length_penalty": length_pen,
+        "repetition_penalty": repetition_pen,
+        "answer_found": 1.0 if answer else 0.0,
+    }
+    return Scored(scores=scores, verifier=name)
+
+
+def compute_score(
+    response: object,
+    ground_truth: object,
+    extra_info: Mapping[str, Any] | None = None,
+    config: RewardConfig | None = None,
+) -> dict[str, float]:
+    """Reward of one model ``response`` against ``ground_truth``; always the float keys ``SCORE_KEYS``.
+
+    The verifier is ``config.verifier`` if set, else ``extra_info["verifier"]``, else the answer type
+    inferred from ``ground_truth`` and ``extra_info``. An unknown verifier name is an error; a verifier that
+    raises or returns a value outside [0, 1] scores ``acc`` 0 and is logged once.
+    """
+    return score_response(response, ground_truth, extra_info, config).scores

@@ -1,0 +1,16 @@
+"""Converters from each public set's released layout to raw records; importing registers them all."""
+
+from rlvr.data.sources import (  # noqa: F401  (each module registers its converters)
+    generic,
+    medxpertqa,
+    mmmu,
+    omnimedvqa,
+    pathvqa,
+    pmc_vqa,
+    slake,
+    text_qa,
+    vqa_rad,
+)
+from rlvr.data.sources.registry import SOURCES, Source, get_source, register_source
+
+__all__ = ["SOURCES", "Source", "get_source", "register_source"]

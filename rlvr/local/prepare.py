@@ -1,0 +1,89 @@
+"""Resolve a recipe's model and data into paths and rows: tiny model build, SFT warm-up, synthetic data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from rlvr.data.io import read_rows
+from rlvr.local.warmup import WarmupSettings, sft_warmup
+
+REQUIRED_COLUMNS = ("prompt", "reward_model", "extra_info")
+
+
+def wants_tiny(model_cfg: DictConfig) -> bool:
+    tiny = model_cfg.get("tiny")
+    return bool(tiny) if tiny is not None else str(model_cfg.path) == "tiny"
+
+
+def base_model(cfg: DictConfig, output_dir: Path) -> Path:
+    """The model RL (or the warm-up) starts from: the tiny build, or ``model.path`` checked to exist."""
+    if wants_tiny(cfg.model):
+        from base_training.tiny import build_tiny_qwen2_5_vl
+
+        overrides = OmegaConf.to_container(cfg.model.get("tiny_overrides") or {}, resolve=True)
+        return build_tiny_qwen2_5_vl(output_dir / "tiny_model", seed=int(cfg.trainer.seed), **overrides)
+    path = Path(str(cfg.model.path)).expanduser()
+    if not (path / "config.json").is_file():
+        raise FileNotFoundError(
+            f"model.path={cfg.model.path!r} is not a local model folder (no config.json there); the local "
+            "backend loads weights from disk only: point model.path at a save_pretrained folder, or use "
+            "model.path=tiny."
+        )
+    return path
+
+
+def initial_policy(cfg: DictConfig, output_dir: Path, train_rows: list[dict[str, Any]]) -> Path:
+    """The base model, after the supervised warm-up when ``model.sft_warmup.steps`` > 0."""
+    model_path = base_model(cfg, output_dir)
+    warmup = cfg.model.get("sft_warmup") or {}
+    if int(warmup.get("steps", 0)) <= 0:
+        return model_path
+    settings = WarmupSettings(
+        steps=int(warmup.steps),
+        lr=float(warmup.lr),
+        batch_size=int(warmup.batch_size),
+        seed=int(cfg.trainer.seed),
+        max_prompt_length=int(cfg.data.max_prompt_length),
+    )
+    return sft_warmup(model_path, train_rows, output_dir / "warmup_model", settings)
+
+
+def load_split(files: list[str], key: str) -> list[dict[str, Any]]:
+    """Rows of every parquet in ``files``; a missing file or column is an error naming it."""
+    if not files:
+        raise ValueError(
+            f"{key} is empty: list parquet files written by `rlvr data`, or set data.synth.n > 0."
+        )
+    rows: list[dict[str, Any]] = []
+    for name in files:
+        path = Path(name).expanduser()
+        if not path.is_file():
+            raise FileNotFoundError(f"{key}: {path} does not exist; write it with `rlvr data` first.")
+        file_rows = read_rows(path)
+        missing = [column for column in REQUIRED_COLUMNS if file_rows and column not in file_rows[0]]
+        if missing:
+            raise ValueError(
+                f"{key}: {path} lacks column(s) {missing}; it must be in verl's RL schema (`rlvr data`)."
+            )
+        rows += file_rows
+    if not rows:
+        raise ValueError(f"{key}: {', '.join(files)} hold no rows.")
+    return rows
+
+
+def train_and_val_rows(
+    cfg: DictConfig, output_dir: Path
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The synthetic task when ``data.synth.n`` > 0 (written under the output dir), else the data files."""
+    synth = cfg.data.get("synth") or {}
+    if int(synth.get("n", 0)) > 0:
+        from rlvr.data.synth import write_synth
+
+        paths = write_synth(output_dir / "data", n=int(synth.n), seed=int(synth.get("seed", 0)))
+        return read_rows(paths["train"]), read_rows(paths["val"])
+    train = load_split(list(cfg.data.train_files), "data.train_files")
+    val = load_split(list(cfg.data.val_files), "data.val_files")
+    return train, val

@@ -1,0 +1,89 @@
+"""Turn RL data rows (verl schema) into model inputs: chat template, images, left-padded tensors.
+
+A prompt batch is a plain dict of tensors (``input_ids``, ``attention_mask`` and, with images,
+``pixel_values``, ``image_grid_thw``) plus ``images_per_sample`` so that it can be sliced per sample.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from PIL import Image
+
+from base_training.tiny import to_qwen_messages
+
+PromptBatch = dict[str, torch.Tensor]
+
+
+def prompt_text(processor: Any, row: dict[str, Any]) -> str:
+    """The row's chat rendered by the processor's chat template, ready for the assistant's turn."""
+    messages = to_qwen_messages(list(row["prompt"]))
+    return processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+
+
+def row_images(row: dict[str, Any]) -> list[Image.Image]:
+    """The row's images decoded from their PNG bytes (RGB)."""
+    images = row.get("images")
+    if images is None:
+        return []
+    return [Image.open(io.BytesIO(_png_bytes(image))).convert("RGB") for image in list(images)]
+
+
+def _png_bytes(image: bytes | dict[str, bytes]) -> bytes:
+    """``read_rows`` gives bytes; raw parquet rows give ``{"bytes": ...}`` (verl's layout)."""
+    return image["bytes"] if isinstance(image, dict) else image
+
+
+def encode_prompts(processor: Any, rows: Sequence[dict[str, Any]], max_prompt_length: int) -> PromptBatch:
+    """Left-padded prompt tensors for ``rows``; a prompt over ``max_prompt_length`` tokens is an error."""
+    texts = [prompt_text(processor, row) for row in rows]
+    images_per_row = [row_images(r) for r in rows]
+    flat_images = [image for images in images_per_row for image in images]
+    processor.tokenizer.padding_side = "left"
+    batch = processor(text=texts, images=flat_images or None, return_tensors="pt", padding=True)
+    lengths = batch["attention_mask"].sum(dim=-1)
+    too_long = (lengths > max_prompt_length).nonzero().flatten().tolist()
+    if too_long:
+        i = too_long[0]
+        index = rows[i].get("extra_info", {}).get("index", i)
+        raise ValueError(
+            f"prompt of row index {index} has {int(lengths[i])} tokens (images included), over "
+            f"data.max_prompt_length={max_prompt_length}; raise data.max_prompt_length or shorten the prompt."
+        )
+    out = {
+        key: batch[key]
+        for key in ("input_ids", "attention_mask", "pixel_values", "image_grid_thw")
+        if key in batch
+    }
+    out["images_per_sample"] = torch.tensor([len(images) for images in images_per_row])
+    return out
+
+
+def slice_prompts(batch: PromptBatch, indices: Sequence[int]) -> PromptBatch:
+    """The sub-batch of samples ``indices``, keeping each sample's image patches with it."""
+    index = torch.as_tensor(list(indices), dtype=torch.long)
+    out = {key: batch[key][index] for key in ("input_ids", "attention_mask", "images_per_sample")}
+    if "image_grid_thw" not in batch:
+        return out
+    image_start = torch.cumsum(batch["images_per_sample"], 0) - batch["images_per_sample"]
+    patches_per_image = batch["image_grid_thw"].prod(dim=-1)
+    patch_start = torch.cumsum(patches_per_image, 0) - patches_per_image
+    image_rows, patch_rows = [], []
+    for i in index.tolist():
+        for image in range(int(image_start[i]), int(image_start[i] + batch["images_per_sample"][i])):
+            image_rows.append(image)
+            patch_rows.append(
+                torch.arange(int(patch_start[image]), int(patch_start[image] + patches_per_image[image]))
+            )
+    if image_rows:
+        out["image_grid_thw"] = batch["image_grid_thw"][image_rows]
+        out["pixel_values"] = batch["pixel_values"][torch.cat(patch_rows)]
+    return out
+
+
+def model_inputs(batch: PromptBatch) -> dict[str, torch.Tensor]:
+    """The keys of a prompt batch that the model's forward/generate accept."""
+    return {key: value for key, value in batch.items() if key != "images_per_sample"}

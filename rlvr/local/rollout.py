@@ -1,0 +1,164 @@
+"""The rollout actor: samples responses for prompts with HF ``generate`` (CPU/GPU) or vLLM (GPU).
+
+It owns the processor, so it also encodes the prompts it was given; the policy reuses those tensors.
+Weights arrive from the policy after each update (``set_weights``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from rlvr.local.prompts import PromptBatch, encode_prompts, model_inputs, prompt_text, row_images
+
+VISION_TOKENS = ("<|image_pad|>", "<|video_pad|>", "<|vision_start|>", "<|vision_end|>", "<|vision_pad|>")
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """How to decode: ``greedy`` for validation, else temperature/top-p sampling."""
+
+    max_new_tokens: int
+    temperature: float = 1.0
+    top_p: float = 1.0
+    greedy: bool = False
+
+
+@dataclass
+class Rollout:
+    """One response per prompt row: the encoded prompts, right-padded response ids/mask, decoded texts."""
+
+    prompts: PromptBatch
+    response_ids: torch.Tensor
+    response_mask: torch.Tensor
+    texts: list[str]
+
+
+def resolve_engine(engine: str) -> str:
+    """``auto`` -> vLLM when it is installed and a GPU is present, else HF; ``vllm`` must be possible."""
+    has_vllm = importlib.util.find_spec("vllm") is not None
+    if engine == "auto":
+        return "vllm" if has_vllm and torch.cuda.is_available() else "hf"
+    if engine == "vllm" and not has_vllm:
+        raise ValueError(
+            "rollout.engine=vllm but vLLM is not installed on this machine; "
+            "install it (pip install 'medrlvr[gpu]') or set rollout.engine=hf (or auto)."
+        )
+    if engine == "vllm" and not torch.cuda.is_available():
+        raise ValueError(
+            "rollout.engine=vllm needs a CUDA GPU and none is visible; set rollout.engine=hf (or auto)."
+        )
+    if engine not in ("hf", "vllm"):
+        raise ValueError(f"rollout.engine={engine!r} is unknown; choose auto, hf or vllm.")
+    return engine
+
+
+def pad_responses(
+    sequences: list[list[int]], eos_ids: set[int], pad_id: int, width: int
+) -> tuple[torch.Tensor, ...]:
+    """Cut each response after its first EOS (kept, it is an action) and right-pad to ``width``."""
+    ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(sequences), width), dtype=torch.float32)
+    for row, tokens in enumerate(sequences):
+        tokens = list(tokens)[:width]
+        end = next((i + 1 for i, token in enumerate(tokens) if token in eos_ids), len(tokens))
+        ids[row, :end] = torch.tensor(tokens[:end], dtype=torch.long)
+        mask[row, :end] = 1.0
+    return ids, mask
+
+
+class RolloutWorker:
+    """Holds a copy of the policy for generation (a Ray actor in the loop; a plain object in tests)."""
+
+    def __init__(
+        self, model_path: str, engine: str = "auto", threads: int | None = None, max_prompt_length: int = 512
+    ):
+        from transformers import AutoModelForImageTextToText, AutoProcessor
+
+        if threads:
+            torch.set_num_threads(threads)
+        self.engine = resolve_engine(engine)
+        self.max_prompt_length = max_prompt_length
+        self.processor = AutoProcessor.from_pretrained(model_path)
+        tokenizer = self.processor.tokenizer
+        self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        self.eos_ids = {tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|im_end|>")} - {None}
+        # A response must not contain vision placeholders: the model would expect image features for them.
+        vision_tokens = [tokenizer.convert_tokens_to_ids(token) for token in VISION_TOKENS]
+        self.suppressed_ids = [i for i in vision_tokens if i is not None and i != tokenizer.unk_token_id]
+        if self.engine == "vllm":
+            from vllm import LLM
+
+            self.llm = LLM(model=model_path, enforce_eager=True, gpu_memory_utilization=0.4)
+        else:
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+            self.model = AutoModelForImageTextToText.from_pretrained(model_path).to(device).eval()
+
+    def generate(self, rows: list[dict[str, Any]], sampling: Sampling, seed: int) -> Rollout:
+        """One response per row (repeat rows for a group), reproducible for a given ``seed``."""
+        prompts = encode_prompts(self.processor, rows, self.max_prompt_length)
+        if self.engine == "vllm":
+            sequences = self._generate_vllm(rows, sampling, seed)
+        else:
+            sequences = self._generate_hf(prompts, sampling, seed)
+        response_ids, response_mask = pad_responses(
+            sequences, self.eos_ids, self.pad_id, sampling.max_new_tokens
+        )
+        texts = [
+            self.processor.tokenizer.decode(ids[: int(n)], skip_special_tokens=False)
+            for ids, n in zip(response_ids.tolist(), response_mask.sum(-1).tolist(), strict=True)
+        ]
+        return Rollout(prompts, response_ids, response_mask, texts)
+
+    @torch.no_grad()
+    def _generate_hf(self, prompts: PromptBatch, sampling: Sampling, seed: int) -> list[list[int]]:
+        torch.manual_seed(seed)
+        device = self.model.device
+        inputs = {key: value.to(device) for key, value in model_inputs(prompts).items()}
+        decoding = (
+            {"do_sample": False}
+            if sampling.greedy
+            else {"do_sample": True, "temperature": sampling.temperature, "top_p": sampling.top_p, "top_k": 0}
+        )
+        out = self.model.generate(
+            **inputs,
+            max_new_tokens=sampling.max_new_tokens,
+            pad_token_id=self.pad_id,
+            eos_token_id=sorted(self.eos_ids),
+            suppress_tokens=self.suppressed_ids,
+            **decoding,
+        )
+        return out[:, inputs["input_ids"].shape[1] :].cpu().tolist()
+
+    def _generate_vllm(self, rows: list[dict[str, Any]], sampling: Sampling, seed: int) -> list[list[int]]:
+        from vllm import SamplingParams
+
+        params = SamplingParams(
+            temperature=0.0 if sampling.greedy else sampling.temperature,
+            top_p=1.0 if sampling.greedy else sampling.top_p,
+            max_tokens=sampling.max_new_tokens,
+            seed=seed,
+        )
+        requests = []
+        for row in rows:
+            text = prompt_text(self.processor, row)
+            images = row_images(row)
+            requests.append(
+                {"prompt": text, "multi_modal_data": {"image": images}} if images else {"prompt": text}
+            )
+        outputs = self.llm.generate(requests, params, use_tqdm=False)
+        return [list(output.outputs[0].token_ids) for output in outputs]
+
+    def set_weights(self, state_dict: dict[str, torch.Tensor]) -> None:
+        """Load the policy's latest weights (sent through the Ray object store)."""
+        if self.engine == "vllm":
+            self.llm.collective_rpc(_load_vllm_weights, args=(state_dict,))
+        else:
+            self.model.load_state_dict(state_dict)
+
+
+def _load_vllm_weights(worker: Any, state_dict: dict[str, torch.Tensor]) -> None:
+    worker.model_runner.model.load_weights(weights=state_dict.items())

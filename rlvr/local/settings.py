@@ -1,0 +1,110 @@
+"""The typed view of a recipe that the local loop reads (one place that knows the key names)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from omegaconf import DictConfig, OmegaConf
+
+from rlvr.local.algorithm import LossSettings, check_estimator
+from rlvr.local.reward import RewardSettings
+
+
+@dataclass(frozen=True)
+class LoopSettings:
+    total_steps: int
+    prompts_per_step: int
+    group_size: int
+    temperature: float
+    top_p: float
+    max_new_tokens: int
+    max_prompt_length: int
+    val_batch_size: int
+    estimator: str
+    gamma: float
+    lam: float
+    lr: float
+    lr_warmup_steps: int
+    weight_decay: float
+    norm_adv_by_std: bool
+    critic_lr: float
+    grad_clip: float
+    ppo_epochs: int
+    mini_batch_prompts: int
+    loss: LossSettings
+    reward: RewardSettings
+    engine: str
+    test_freq: int
+    save_freq: int
+    keep_checkpoints: int
+    resume: bool
+    val_before_train: bool
+    seed: int
+    cpus_per_worker: float
+    gpus: int
+
+    @property
+    def needs_reference(self) -> bool:
+        return self.loss.use_kl_loss or self.loss.kl_coef > 0
+
+    @property
+    def kl_in_reward(self) -> bool:
+        return not self.loss.use_kl_loss and self.loss.kl_coef > 0
+
+    @property
+    def torch_threads(self) -> int:
+        # Rollout and update run one after the other, so each actor may use every core while it works.
+        return os.cpu_count() or 1
+
+
+def loop_settings(cfg: DictConfig) -> LoopSettings:
+    algorithm, rollout, trainer = cfg.algorithm, cfg.rollout, cfg.trainer
+    check_estimator(str(algorithm.adv_estimator))
+    if algorithm.get("name", "grpo") == "ppo" and algorithm.adv_estimator != "gae":
+        raise ValueError(
+            "algorithm.name=ppo trains a critic: set algorithm.adv_estimator=gae (or use name=grpo)."
+        )
+    if trainer.resume not in ("auto", "never"):
+        raise ValueError(f"trainer.resume={trainer.resume!r}: choose auto or never.")
+    reward_block = OmegaConf.to_container(cfg.reward, resolve=True)
+    return LoopSettings(
+        total_steps=int(trainer.total_steps),
+        prompts_per_step=int(cfg.data.train_batch_size),
+        group_size=int(rollout.n),
+        temperature=float(rollout.temperature),
+        top_p=float(rollout.top_p),
+        max_new_tokens=int(cfg.data.max_response_length),
+        max_prompt_length=int(cfg.data.max_prompt_length),
+        val_batch_size=int(cfg.data.val_batch_size),
+        estimator=str(algorithm.adv_estimator),
+        gamma=float(algorithm.get("gamma", 1.0)),
+        lam=float(algorithm.get("lam", 1.0)),
+        lr=float(algorithm.lr),
+        lr_warmup_steps=int(algorithm.get("lr_warmup_steps", 0)),
+        weight_decay=float(algorithm.get("weight_decay", 0.0)),
+        norm_adv_by_std=bool(algorithm.get("norm_adv_by_std_in_grpo", True)),
+        critic_lr=float(algorithm.get("critic_lr", algorithm.lr)),
+        grad_clip=float(algorithm.get("grad_clip", 1.0)),
+        ppo_epochs=int(algorithm.ppo_epochs),
+        mini_batch_prompts=int(algorithm.ppo_mini_batch_size),
+        loss=LossSettings(
+            clip_ratio_low=float(algorithm.clip_ratio_low),
+            clip_ratio_high=float(algorithm.clip_ratio_high),
+            loss_agg_mode=str(algorithm.loss_agg_mode),
+            entropy_coeff=float(algorithm.entropy_coeff),
+            use_kl_loss=bool(algorithm.use_kl_loss),
+            kl_coef=float(algorithm.kl_coef),
+            kl_penalty=str(algorithm.kl_penalty),
+        ),
+        reward=RewardSettings.from_recipe(reward_block),
+        engine=str(rollout.engine),
+        test_freq=int(trainer.test_freq),
+        save_freq=int(trainer.save_freq),
+        keep_checkpoints=int(trainer.get("max_checkpoints_to_keep", 0)),
+        resume=trainer.resume == "auto",
+        val_before_train=bool(trainer.get("val_before_train", True)),
+        seed=int(trainer.seed),
+        cpus_per_worker=float(cfg.cluster.get("cpus_per_worker", 1)),
+        gpus=int(cfg.cluster.get("gpus_per_node", 0)) * int(cfg.cluster.get("nodes", 1)),
+    )

@@ -1,0 +1,292 @@
+"""The local GRPO/PPO loop: a step is generate -> score -> compute_advantages -> update (then sync weights).
+
+``run(cfg)`` prepares model and data, starts the Ray actors, resumes from the last complete checkpoint,
+trains with validation and checkpoints, and writes ``summary.json``, ``metrics.jsonl`` and a PNG.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import ray
+import torch
+from omegaconf import DictConfig
+from tqdm import tqdm
+
+from rlvr.local.algorithm import compute_advantages, kl_in_reward, outcome_rewards
+from rlvr.local.checkpoint import latest_checkpoint, load_trainer_state, save_checkpoint
+from rlvr.local.policy import PolicyWorker, TrainBatch
+from rlvr.local.prepare import initial_policy, train_and_val_rows
+from rlvr.local.reward import score_rows_task
+from rlvr.local.rollout import RolloutWorker, Sampling
+from rlvr.local.settings import LoopSettings, loop_settings
+from rlvr.local.tracking import CURVES_FILE, MetricsSink, plot_curves, read_metrics
+from rlvr.local.validation import validate
+
+SUMMARY_FILE = "summary.json"
+
+
+@dataclass
+class RunState:
+    """What a checkpoint restores besides weights: the step, the data cursor, and the run's history."""
+
+    step: int = 0
+    prompts_consumed: int = 0
+    wall_seconds: float = 0.0
+    val_acc_start: float | None = None
+    val_history: list[tuple[int, float]] = field(default_factory=list)
+
+
+@dataclass
+class Actors:
+    rollout: Any
+    policy: Any
+
+
+@lru_cache(maxsize=4)
+def epoch_order(size: int, seed: int, epoch: int) -> np.ndarray:
+    return np.random.default_rng([seed, epoch]).permutation(size)
+
+
+def prompt_batch(rows: list[dict], cursor: int, count: int, seed: int) -> list[dict]:
+    """Prompts ``cursor .. cursor+count`` of the endless stream of per-epoch shuffles of ``rows``."""
+    picked = []
+    for position in range(cursor, cursor + count):
+        epoch, index = divmod(position, len(rows))
+        picked.append(rows[int(epoch_order(len(rows), seed, epoch)[index])])
+    return picked
+
+
+def generate(actors: Actors, prompts: list[dict], settings: LoopSettings, step: int):
+    """``rollout.n`` sampled responses per prompt; responses of one prompt share a group id."""
+    rows = [row for row in prompts for _ in range(settings.group_size)]
+    sampling = Sampling(settings.max_new_tokens, settings.temperature, settings.top_p)
+    rollout = ray.get(actors.rollout.generate.remote(rows, sampling, settings.seed * 1_000_003 + step))
+    return rows, rollout, np.repeat(np.arange(len(prompts)), settings.group_size)
+
+
+def score(rows: list[dict], texts: list[str], settings: LoopSettings) -> dict[str, torch.Tensor]:
+    """Rewards from the ``rewards`` library, computed in a Ray task; one tensor per score key."""
+    scores = ray.get(score_rows_task.remote(texts, rows, settings.reward))
+    return {key: torch.tensor([s[key] for s in scores], dtype=torch.float32) for key in scores[0]}
+
+
+def advantages_for(actors: Actors, rollout, scores: torch.Tensor, group_ids, settings: LoopSettings):
+    """Old/ref log-probs (and values) from the policy actor, then verl's advantage estimator."""
+    needs_old = (
+        settings.kl_in_reward
+        or settings.ppo_epochs > 1
+        or settings.mini_batch_prompts < settings.prompts_per_step
+    )
+    token_info = ray.get(
+        actors.policy.score_tokens.remote(
+            rollout.prompts,
+            rollout.response_ids,
+            rollout.response_mask,
+            old=needs_old,
+            ref=settings.needs_reference,
+        )
+    )
+    token_rewards = outcome_rewards(scores, rollout.response_mask)
+    metrics = {}
+    if settings.kl_in_reward:
+        token_rewards, kl = kl_in_reward(
+            token_rewards, token_info["old_log_prob"], token_info["ref_log_prob"],
+            settings.loss.kl_coef, settings.loss.kl_penalty,
+        )  # fmt: skip
+        metrics["actor/kl"] = float((kl * rollout.response_mask).sum() / rollout.response_mask.sum())
+    advantages, returns = compute_advantages(
+        settings.estimator, token_rewards, rollout.response_mask, group_ids,
+        values=token_info.get("values"), gamma=settings.gamma, lam=settings.lam,
+        norm_by_std=settings.norm_adv_by_std,
+    )  # fmt: skip
+    batch = TrainBatch(
+        prompts=rollout.prompts,
+        response_ids=rollout.response_ids,
+        response_mask=rollout.response_mask,
+        advantages=advantages,
+        old_log_prob=token_info.get("old_log_prob"),
+        ref_log_prob=token_info.get("ref_log_prob"),
+        returns=returns if "values" in token_info else None,
+        old_values=token_info.get("values"),
+    )
+    return batch, metrics
+
+
+def update(actors: Actors, batch: TrainBatch, settings: LoopSettings, step: int) -> dict[str, float]:
+    """Policy update on the policy actor, then the new weights go to the rollout actor."""
+    mini_batch = settings.mini_batch_prompts * settings.group_size
+    metrics = ray.get(
+        actors.policy.update.remote(batch, settings.ppo_epochs, mini_batch, settings.seed + step)
+    )
+    ray.get(actors.rollout.set_weights.remote(actors.policy.get_weights.remote()))
+    return metrics
+
+
+def train_step(
+    actors: Actors, train_rows: list[dict], state: RunState, settings: LoopSettings
+) -> dict[str, float]:
+    step = state.step + 1
+    prompts = prompt_batch(train_rows, state.prompts_consumed, settings.prompts_per_step, settings.seed)
+    started = time.perf_counter()
+    rows, rollout, group_ids = generate(actors, prompts, settings, step)
+    generated = time.perf_counter()
+    scores = score(rows, rollout.texts, settings)
+    scored = time.perf_counter()
+    batch, kl_metrics = advantages_for(actors, rollout, scores["score"], group_ids, settings)
+    metrics = update(actors, batch, settings, step)
+    finished = time.perf_counter()
+    if "actor/kl_loss" in metrics:
+        metrics["actor/kl"] = metrics["actor/kl_loss"]
+    response_tokens = float(rollout.response_mask.sum())
+    metrics.update(kl_metrics)
+    metrics.update({
+        "reward/mean": float(scores["score"].mean()),
+        "reward/std": float(scores["score"].std()),
+        "reward/acc": float(scores["acc"].mean()),
+        "reward/format": float(scores["format"].mean()),
+        "response/length": response_tokens / len(rows),
+        "perf/tokens_per_s": response_tokens / (finished - started),
+        "timing/rollout_s": generated - started,
+        "timing/reward_s": scored - generated,
+        "timing/update_s": finished - scored,
+        "timing/step_s": finished - started,
+    })  # fmt: skip
+    state.step = step
+    state.prompts_consumed += len(prompts)
+    return metrics
+
+
+def start_actors(
+    model_path: Path, reference_path: Path, settings: LoopSettings, state_dir: Path | None
+) -> Actors:
+    """One rollout actor and one policy actor (on a GPU each when the recipe asks for GPUs)."""
+    available = ray.cluster_resources().get("GPU", 0)
+    if settings.gpus > available:
+        raise RuntimeError(
+            f"the recipe asks for {settings.gpus} GPU(s) (cluster.nodes x cluster.gpus_per_node), the Ray "
+            f"cluster has {available:g}; lower cluster.gpus_per_node or connect to a bigger cluster "
+            "(cluster.address)."
+        )
+    gpu_share = 0.5 if settings.gpus else 0  # rollout and policy share one GPU
+    rollout_actor = ray.remote(num_cpus=settings.cpus_per_worker, num_gpus=gpu_share)(RolloutWorker)
+    policy_actor = ray.remote(num_cpus=settings.cpus_per_worker, num_gpus=gpu_share)(PolicyWorker)
+    rollout = rollout_actor.remote(
+        str(model_path), settings.engine, settings.torch_threads, settings.max_prompt_length
+    )
+    policy = policy_actor.remote(
+        str(model_path),
+        str(reference_path) if settings.needs_reference else None,
+        settings.lr,
+        settings.loss,
+        with_critic=settings.estimator == "gae",
+        grad_clip=settings.grad_clip,
+        threads=settings.torch_threads,
+        seed=settings.seed,
+        weight_decay=settings.weight_decay,
+        critic_lr=settings.critic_lr,
+        lr_warmup_steps=settings.lr_warmup_steps,
+    )
+    if state_dir is not None:
+        ray.get(policy.load_state.remote(str(state_dir)))
+    return Actors(rollout=rollout, policy=policy)
+
+
+def checkpoint(
+    actors: Actors, output_dir: Path, state: RunState, settings: LoopSettings, wall: float
+) -> Path:
+    saved_state = {**asdict(state), "wall_seconds": wall}
+    return save_checkpoint(
+        output_dir, state.step, lambda tmp: ray.get(actors.policy.save.remote(str(tmp))), saved_state,
+        keep=settings.keep_checkpoints,
+    )  # fmt: skip
+
+
+def run(cfg: DictConfig) -> dict[str, Any]:
+    """Train with the local backend; returns (and writes) the run summary."""
+    started = time.time()
+    settings = loop_settings(cfg)
+    output_dir = Path(str(cfg.trainer.output_dir)).expanduser()
+    output_dir.mkdir(parents=True, exist_ok=True)
+    train_rows, val_rows = train_and_val_rows(cfg, output_dir)
+    start_policy = initial_policy(cfg, output_dir, train_rows)
+    resume_from = latest_checkpoint(output_dir) if settings.resume else None
+    state = RunState()
+    if resume_from is not None:
+        state = RunState(
+            **{k: v for k, v in load_trainer_state(resume_from).items() if k in RunState.__annotations__}
+        )
+        tqdm.write(f"resuming from {resume_from} (step {state.step})")
+    previous_wall = state.wall_seconds
+    owns_ray = not ray.is_initialized()
+    if owns_ray:
+        ray.init(address=cfg.cluster.get("address") or None, include_dashboard=False, log_to_driver=True)
+    sink = None
+    try:
+        model_path = resume_from / "policy" if resume_from is not None else start_policy
+        actors = start_actors(model_path, start_policy, settings, resume_from)
+        sink = MetricsSink(
+            output_dir, cfg.logger, run_name=str(cfg.get("recipe", "run")), resume_step=state.step
+        )
+
+        def run_validation() -> dict[str, float]:
+            metrics = validate(
+                actors.rollout, val_rows, settings.val_batch_size, settings.max_new_tokens, settings.reward
+            )
+            state.val_history.append((state.step, metrics["val/acc"]))
+            if state.val_acc_start is None:
+                state.val_acc_start = metrics["val/acc"]
+            return metrics
+
+        if state.step == 0 and settings.val_before_train:
+            sink.log(0, run_validation())
+        progress = tqdm(total=settings.total_steps, initial=state.step, desc="rl", unit="step")
+        while state.step < settings.total_steps:
+            metrics = train_step(actors, train_rows, state, settings)
+            last = state.step == settings.total_steps
+            if last or (settings.test_freq > 0 and state.step % settings.test_freq == 0):
+                metrics.update(run_validation())
+            sink.log(state.step, metrics)
+            if last or (settings.save_freq > 0 and state.step % settings.save_freq == 0):
+                checkpoint(actors, output_dir, state, settings, previous_wall + time.time() - started)
+            progress.update(1)
+            progress.set_postfix(reward=f"{metrics['reward/mean']:.2f}", acc=f"{metrics['reward/acc']:.2f}")
+        progress.close()
+    finally:
+        if sink is not None:
+            sink.close()
+        if owns_ray:
+            ray.shutdown()
+    return write_summary(output_dir, state, start_policy, previous_wall + time.time() - started)
+
+
+def write_summary(
+    output_dir: Path, state: RunState, start_policy: Path, wall_seconds: float
+) -> dict[str, Any]:
+    records = read_metrics(output_dir / "metrics.jsonl")
+    plot = plot_curves(records, output_dir / CURVES_FILE)
+    val_accs = [acc for _, acc in state.val_history]
+    summary = {
+        "val_acc_start": state.val_acc_start,
+        "val_acc_end": val_accs[-1] if val_accs else None,
+        "val_acc_best": max(val_accs) if val_accs else None,
+        "val_history": state.val_history,
+        "steps": state.step,
+        "prompts_seen": state.prompts_consumed,
+        "wall_seconds": round(wall_seconds, 1),
+        "initial_policy": str(start_policy),
+        "final_checkpoint": str(latest_checkpoint(output_dir) or ""),
+        "curves_png": str(plot or ""),
+        "last_train_metrics": next((r for r in reversed(records) if "reward/mean" in r), {}),
+    }
+    tmp = output_dir / f".{SUMMARY_FILE}.tmp-{os.getpid()}"
+    tmp.write_text(json.dumps(summary, indent=2))
+    os.replace(tmp, output_dir / SUMMARY_FILE)
+    return summary

@@ -1,0 +1,52 @@
+"""Greedy-decoding validation: accuracy overall, per answer type and per modality."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+import ray
+
+from rlvr.local.reward import RewardSettings, score_rows_task
+from rlvr.local.rollout import Sampling
+
+
+def breakdown(
+    rows: Sequence[dict[str, Any]], scores: Sequence[dict[str, float]], lengths: Sequence[float]
+) -> dict:
+    """``val/acc``, ``val/score``, ``val/format``, ``val/response_length``, ``val/acc/<type>``,
+    ``val/acc/modality/<m>`` over the scored rows."""
+    count = len(rows)
+    metrics = {
+        "val/acc": sum(s["acc"] for s in scores) / count,
+        "val/score": sum(s["score"] for s in scores) / count,
+        "val/format": sum(s["format"] for s in scores) / count,
+        "val/response_length": sum(lengths) / count,
+    }
+    groups: dict[str, list[float]] = defaultdict(list)
+    for row, score in zip(rows, scores, strict=True):
+        extra = row.get("extra_info") or {}
+        groups[f"val/acc/{extra.get('answer_type', 'unknown')}"].append(score["acc"])
+        groups[f"val/acc/modality/{extra.get('modality') or 'none'}"].append(score["acc"])
+    metrics.update({key: sum(values) / len(values) for key, values in sorted(groups.items())})
+    return metrics
+
+
+def validate(
+    rollout_actor: Any,
+    rows: Sequence[dict[str, Any]],
+    batch_size: int,
+    max_new_tokens: int,
+    reward: RewardSettings,
+) -> dict[str, float]:
+    """Greedy responses for every validation row, scored with the training reward."""
+    sampling = Sampling(max_new_tokens=max_new_tokens, greedy=True)
+    scores: list[dict[str, float]] = []
+    lengths: list[float] = []
+    for start in range(0, len(rows), batch_size):
+        chunk = list(rows[start : start + batch_size])
+        rollout = ray.get(rollout_actor.generate.remote(chunk, sampling, 0))
+        scores += ray.get(score_rows_task.remote(rollout.texts, chunk, reward))
+        lengths += rollout.response_mask.sum(-1).tolist()
+    return breakdown(rows, scores, lengths)

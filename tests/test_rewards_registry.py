@@ -1,0 +1,127 @@
+"""Verifier registry: decorator, duplicates, unknown names, dotted paths and real entry points."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from rewards import registry, score
+from rewards.registry import VerifierError, get_verifier, list_verifiers, register_verifier
+from rewards.score import RewardConfig, compute_score
+
+BUILTINS = {"choice", "closed", "numeric", "open"}
+
+
+@pytest.fixture(autouse=True)
+def isolated_registry(monkeypatch):
+    """Each test sees the built-ins plus only what it registers itself."""
+    registry._load_all()
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+    monkeypatch.setattr(registry, "_loaded", False)
+    score._resolve.cache_clear()
+    yield
+    score._resolve.cache_clear()
+
+
+def exact_match(answer: str, ground_truth: str, extra_info) -> float:
+    """Exact string equality (test verifier)."""
+    return float(answer == ground_truth)
+
+
+def test_builtins_are_registered_with_descriptions():
+    verifiers = list_verifiers()
+    assert BUILTINS <= set(verifiers)
+    assert all(callable(fn) for fn in verifiers.values())
+
+
+def test_decorator_registers_and_returns_the_function():
+    decorated = register_verifier("test_exact")(exact_match)
+    assert decorated is exact_match
+    assert get_verifier("test_exact") is exact_match
+    assert "test_exact" in list_verifiers()
+    scores = compute_score("<answer>x</answer>", "x", {}, RewardConfig(verifier="test_exact"))
+    assert scores["acc"] == 1.0
+
+
+def test_duplicate_name_is_an_error_naming_the_holder():
+    register_verifier("test_dup")(exact_match)
+    register_verifier("test_dup")(exact_match)  # the same function again is harmless (module reloads)
+    with pytest.raises(VerifierError, match=r"'test_dup' is already registered \(.*exact_match\)"):
+        register_verifier("test_dup")(lambda a, g, e: 0.0)
+    with pytest.raises(VerifierError, match="already registered"):
+        register_verifier("choice")(exact_match)
+
+
+def test_unknown_name_lists_the_known_ones():
+    with pytest.raises(VerifierError) as info:
+        get_verifier("chioce")
+    message = str(info.value)
+    assert "unknown verifier 'chioce'" in message
+    assert all(name in message for name in BUILTINS)
+
+
+def test_unknown_verifier_in_config_or_row_fails_loudly():
+    with pytest.raises(VerifierError, match="unknown verifier 'nope'"):
+        compute_score("<answer>A</answer>", "A", {}, RewardConfig(verifier="nope"))
+    with pytest.raises(VerifierError, match="unknown verifier 'nope'"):
+        compute_score("<answer>A</answer>", "A", {"verifier": "nope"})
+
+
+@pytest.mark.parametrize("path", [f"{__name__}:exact_match", f"{__name__}.exact_match"])
+def test_dotted_paths_load_a_function(path):
+    assert get_verifier(path) is exact_match
+    assert compute_score("<answer>yes</answer>", "yes", {"verifier": path})["acc"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("no_such_module_xyz:fn", "cannot load verifier 'no_such_module_xyz:fn'"),
+        (f"{__name__}:missing", "cannot load verifier"),
+        (f"{__name__}:BUILTINS", "is not callable"),
+        (":fn", "is not a dotted path"),
+    ],
+)
+def test_bad_dotted_paths_say_what_is_wrong(path, message):
+    with pytest.raises(VerifierError, match=message):
+        get_verifier(path)
+
+
+def _install_plugin(tmp_path, monkeypatch, entry_points: str, module_source: str) -> None:
+    """A real installed distribution: a module plus a ``*.dist-info`` with ``entry_points.txt``."""
+    (tmp_path / "medrlvr_demo_plugin.py").write_text(textwrap.dedent(module_source))
+    dist_info = tmp_path / "medrlvr_demo_plugin-0.1.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: medrlvr-demo-plugin\nVersion: 0.1\n")
+    (dist_info / "entry_points.txt").write_text(textwrap.dedent(entry_points))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(__import__("sys").modules, "medrlvr_demo_plugin", raising=False)
+
+
+PLUGIN_SOURCE = '''
+    def shout(answer, ground_truth, extra_info):
+        """Case-insensitive exact match (plugin verifier)."""
+        return float(answer.upper() == ground_truth.upper())
+'''
+
+
+def test_entry_point_plugin_is_found_listed_and_used(tmp_path, monkeypatch):
+    _install_plugin(tmp_path, monkeypatch, "[medrlvr.verifiers]\nshout = medrlvr_demo_plugin:shout\n", PLUGIN_SOURCE)
+    verifiers = list_verifiers()
+    assert verifiers["shout"].__module__ == "medrlvr_demo_plugin"
+    assert BUILTINS <= set(verifiers)
+    scores = compute_score("<answer>Pneumonia</answer>", "PNEUMONIA", {"verifier": "shout"})
+    assert scores["acc"] == 1.0
+
+
+def test_broken_entry_point_names_the_plugin(tmp_path, monkeypatch):
+    _install_plugin(tmp_path, monkeypatch, "[medrlvr.verifiers]\nbroken = medrlvr_demo_plugin:nothing\n", PLUGIN_SOURCE)
+    with pytest.raises(VerifierError, match="entry point 'broken' = 'medrlvr_demo_plugin:nothing'.*failed to load"):
+        get_verifier("choice")
+
+
+def test_entry_point_cannot_replace_a_builtin(tmp_path, monkeypatch):
+    _install_plugin(tmp_path, monkeypatch, "[medrlvr.verifiers]\nchoice = medrlvr_demo_plugin:shout\n", PLUGIN_SOURCE)
+    with pytest.raises(VerifierError, match="'choice' is already registered"):
+        list_verifiers()
