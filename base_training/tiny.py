@@ -16,7 +16,7 @@ from pathlib import Path
 from base_training.chat_template import QWEN2_5_VL_CHAT_TEMPLATE
 from base_training.tiny_corpus import TRAINING_CORPUS
 
-BUILDER_VERSION = 1
+BUILDER_VERSION = 2
 MARKER_FILE = "tiny_build.json"
 
 # Qwen2.5-VL's special tokens (same strings as the released models), then the reasoning tags.
@@ -137,7 +137,7 @@ def _model_config(size: TinySize, tokenizer):
         "max_position_embeddings": size.max_position_embeddings,
         "max_window_layers": size.num_hidden_layers,
         "rope_parameters": {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": size.mrope_section()},
-        "bos_token_id": ids("<|endoftext|>"),
+        "bos_token_id": None,  # Qwen tokenizers add no BOS
         "eos_token_id": ids("<|im_end|>"),
         "pad_token_id": ids("<|endoftext|>"),
         "tie_word_embeddings": True,
@@ -185,11 +185,9 @@ def _write_build(target: Path, size: TinySize, seed: int) -> None:
     )
     torch.manual_seed(seed)
     model = Qwen2_5_VLForConditionalGeneration(_model_config(size, tokenizer))
+    # Same ids as the tokenizer's eos/pad, so transformers.Trainer has nothing to "align" and warn about.
     model.generation_config = GenerationConfig(
-        eos_token_id=[tokenizer.convert_tokens_to_ids("<|im_end|>"), tokenizer.pad_token_id],
-        pad_token_id=tokenizer.pad_token_id,
-        bos_token_id=tokenizer.pad_token_id,
-        do_sample=False,
+        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id, do_sample=False
     )
     model.save_pretrained(target)
     processor.save_pretrained(target)

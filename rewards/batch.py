@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from rewards.registry import get_verifier
 from rewards.score import SCORE_KEYS, RewardConfig, score_response
 
-IN_PROCESS_MAX_ROWS = 8  # smaller batches skip the pool (its start-up costs more than the scoring)
+IN_PROCESS_MAX_ROWS = 8  # by default smaller batches skip the pool (its start-up costs more than scoring)
 READY = "ready"  # first message of a worker process: imports done, timeouts may start
 
 
@@ -186,17 +187,19 @@ def score_batch(
 ) -> list[BatchResult]:
     """Score ``{response, ground_truth, extra_info}`` rows, in order; failures are per row, never lost.
 
-    ``workers``: processes in the pool (default: the CPU count); ``0`` scores in this process, as do
-    batches of at most ``IN_PROCESS_MAX_ROWS`` rows (there the timeout relies on SIGALRM, which cannot stop
-    a single long C call; the pool kills the worker instead).
+    ``workers``: processes in the pool; ``0`` scores in this process; ``None`` picks: in this process for
+    at most ``IN_PROCESS_MAX_ROWS`` rows, else one process per CPU. In this process the timeout relies on
+    SIGALRM (main thread only), which cannot stop one long C call; the pool kills the worker instead.
     """
     if not timeout_s > 0:
         raise ValueError(f"timeout_s={timeout_s!r} must be > 0 seconds")
     if workers is not None and workers < 0:
         raise ValueError(f"workers={workers!r} must be >= 0 (0 = score in this process)")
     config = config or RewardConfig()
+    if config.verifier:
+        get_verifier(config.verifier)  # a typo'd verifier is the caller's error, not one per row
     if workers is None:
-        workers = os.cpu_count() or 1
-    if workers == 0 or len(rows) <= IN_PROCESS_MAX_ROWS:
+        workers = 0 if len(rows) <= IN_PROCESS_MAX_ROWS else os.cpu_count() or 1
+    if workers == 0 or not rows:
         return _score_in_process(rows, config, timeout_s)
     return _score_in_pool(rows, config, workers, timeout_s)

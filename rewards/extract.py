@@ -1,4 +1,4 @@
-"""Pull the final answer out of a model response: the last ``<answer>`` block, else a boxed, stated or bare one.
+"""Pull the final answer out of a model response: the last ``<answer>`` block, else a boxed/stated/bare one.
 
 Every step is a linear scan over a response cut to ``MAX_RESPONSE_CHARS``: model output is untrusted.
 """
@@ -29,7 +29,7 @@ _LEAD_IN = re.compile(
 )
 _SENTENCE_END = re.compile(r"[.!?;](?=\s|$)")
 _ANY_CLOSING_TAG = re.compile(r"</[^<>\n]{1,32}>")
-_TAG_LIKE = re.compile(r"<\s{0,8}/?\s{0,8}[A-Za-z]")
+_TAG_LIKE = re.compile(r"<\s{0,8}(?:/|[A-Za-z]|$)")
 _WRAPPING = "*_`\"'“”‘’ \t\r\n"
 
 
@@ -143,7 +143,13 @@ def _bare(text: str, open_tag: re.Pattern[str]) -> str | None:
     if len(tail) > MAX_BARE_CHARS * 4:
         return None
     tail = open_tag.sub(" ", tail).strip()
-    if not tail or len(tail) > MAX_BARE_CHARS or "\n" in tail or _TAG_LIKE.search(tail):
+    if (
+        not tail
+        or len(tail) > MAX_BARE_CHARS
+        or "\n" in tail
+        or _TAG_LIKE.search(tail)
+        or _BOXED.search(tail)
+    ):
         return None
     if len(tail.split()) > MAX_BARE_WORDS:
         return None

@@ -17,6 +17,7 @@ from typing import Any
 from rewards.answer_types import infer_answer_type
 from rewards.extract import extract_answer
 from rewards.format import format_reward
+from rewards.open_ended import OPEN_METRICS
 from rewards.penalties import length_severity, repetition_severity
 from rewards.registry import Verifier, get_verifier
 from rewards.text import MAX_RESPONSE_CHARS, clip
@@ -27,7 +28,7 @@ SCORE_KEYS = ("score", "acc", "format", "length_penalty", "repetition_penalty", 
 LENGTH_UNITS = ("chars", "words")
 VERIFIER_SETTINGS = ("numeric_rtol", "open_metric")  # config fields the verifiers read from extra_info
 CONFIG_ALIASES = {"custom_verifier": "verifier"}  # the recipe's `reward.custom_verifier` spelling
-_TAG = re.compile(r"[A-Za-z][\w-]{0,31}")
+_TAG = re.compile(r"[A-Za-z_][\w.-]{0,31}")
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,8 @@ class RewardConfig:
             value = getattr(self, name)
             if not isinstance(value, str) or not _TAG.fullmatch(value):
                 raise ValueError(f"reward setting {name}={value!r} must be a tag name such as 'answer'")
-        if not isinstance(self.open_metric, str) or not self.open_metric:
-            raise ValueError(f"reward setting open_metric={self.open_metric!r} must be a metric name")
+        if self.open_metric not in OPEN_METRICS:
+            raise ValueError(f"reward setting open_metric={self.open_metric!r} must be one of {OPEN_METRICS}")
         if self.verifier is not None and (not isinstance(self.verifier, str) or not self.verifier):
             raise ValueError(f"reward setting verifier={self.verifier!r} must be a verifier name or null")
 
@@ -197,7 +198,8 @@ def compute_score(
     """Reward of one model ``response`` against ``ground_truth``; always the float keys ``SCORE_KEYS``.
 
     The verifier is ``config.verifier`` if set, else ``extra_info["verifier"]``, else the answer type
-    inferred from ``ground_truth`` and ``extra_info``. An unknown verifier name is an error; a verifier that
-    raises or returns a value outside [0, 1] scores ``acc`` 0 and is logged once.
+    inferred from ``ground_truth`` and ``extra_info``. An unknown verifier name or ``answer_type`` is an
+    error (a data or config mistake must not silently score 0); a verifier that raises or returns a
+    value outside [0, 1] scores ``acc`` 0 and is logged once.
     """
     return score_response(response, ground_truth, extra_info, config).scores

@@ -35,12 +35,17 @@ _UNITS = (
     _unit("cm", "length", 1e-2, "centimeter", "centimeters", "centimetre", "centimetres"),
     _unit("m", "length", 1.0, "meter", "meters", "metre", "metres"),
     _unit("inch", "length", 0.0254, "inches"),
+    # area, base square metre (body surface area, lesion areas)
+    _unit("mm²", "area", 1e-6, "mm2", "mm^2", "sq mm"),
+    _unit("cm²", "area", 1e-4, "cm2", "cm^2", "sq cm"),
+    _unit("m²", "area", 1.0, "m2", "m^2", "sq m"),
     # mass, base gram
     _unit("µg", "mass", 1e-6, "ug", "μg", "mcg", "microgram", "micrograms"),
     _unit("mg", "mass", 1e-3, "milligram", "milligrams"),
     _unit("g", "mass", 1.0, "gram", "grams", "gm"),
     _unit("kg", "mass", 1e3, "kilogram", "kilograms", "kgs"),
     # volume, base litre
+    _unit("mm³", "volume", 1e-6, "mm3", "mm^3"),
     _unit("ml", "volume", 1e-3, "millilitre", "millilitres", "milliliter", "milliliters", "cc",
           "cm3", "cm^3", "mls"),
     _unit("l", "volume", 1.0, "litre", "litres", "liter", "liters"),

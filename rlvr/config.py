@@ -106,9 +106,12 @@ class RewardSettings:
     answer_tag: str = "answer"
     numeric_rtol: float = 1e-3
     open_metric: str = "f1"
-    length_penalty_weight: float = 0.0
-    length_penalty_max_chars: int = 0
-    repetition_penalty_weight: float = 0.0
+    length_penalty: float = 0.0  # names below = rewards.score.RewardConfig's fields
+    length_unit: str = "words"
+    length_target: int = 512
+    length_max: int = 1024
+    repetition_penalty: float = 0.0
+    repetition_ngram: int = 4
     custom_verifier: Any = None  # str | None: registered verifier name or dotted path "pkg.mod:fn"
     num_workers: int = 2  # reward process pool (local backend)
     timeout_s: float = 5.0  # per-item verifier timeout

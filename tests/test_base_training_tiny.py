@@ -36,7 +36,8 @@ def test_special_tokens_are_single_ids(loaded):
         assert len(tok.encode(token, add_special_tokens=False)) == 1, token
     assert tok.eos_token == "<|im_end|>" and tok.pad_token == "<|endoftext|>"
     assert model.config.image_token_id == tok.convert_tokens_to_ids("<|image_pad|>")
-    assert tok.convert_tokens_to_ids("<|im_end|>") in model.generation_config.eos_token_id
+    assert model.generation_config.eos_token_id == tok.convert_tokens_to_ids("<|im_end|>")
+    assert model.generation_config.pad_token_id == tok.pad_token_id
     assert model.config.text_config.vocab_size >= len(tok)
 
 

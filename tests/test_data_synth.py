@@ -10,9 +10,10 @@ import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
+from rewards.answer_types import ANSWER_TYPES
 from rlvr.data.cli import main as data_main
 from rlvr.data.io import read_metadata, read_rows
-from rlvr.data.schema import ANSWER_TYPES, ROW_SCHEMA
+from rlvr.data.schema import ROW_SCHEMA
 from rlvr.data.synth import MODALITIES, QUADRANTS, make_sample, write_synth
 
 
@@ -122,3 +123,23 @@ def test_cli_synth(tmp_path, capsys):
     assert len(read_rows(tmp_path / "train.parquet")) + len(read_rows(tmp_path / "val.parquet")) == 20
     assert data_main(["synth", "--out", str(tmp_path), "--n", "1"]) == 2
     assert "n must be at least 2" in capsys.readouterr().err
+
+
+def test_verifiers_score_the_ground_truth_as_correct(synth_dir):
+    """The rows carry what the verifiers need: the right answer scores 1, a wrong one 0, on every type."""
+    import pyarrow.parquet as pq
+
+    from rewards.verl_adapter import compute_score
+
+    raw_rows = pq.read_table(synth_dir / "val.parquet").to_pylist()  # as verl hands them over
+    for row in raw_rows:
+        truth = row["reward_model"]["ground_truth"]
+        wrong = {"yes": "no", "no": "yes"}.get(truth, "3" if truth == "0" else "0")
+        if row["extra_info"]["answer_type"] == "choice":
+            wrong = next(letter for letter in "ABCD" if letter != truth)
+        if row["extra_info"]["answer_type"] == "open":  # the diagonal quadrant shares no word (token F1 0)
+            wrong = QUADRANTS[3 - QUADRANTS.index(truth)]
+        for answer, expected in ((truth, 1.0), (wrong, 0.0)):
+            response = f"<think>looking</think><answer>{answer}</answer>"
+            scores = compute_score(row["data_source"], response, truth, row["extra_info"])
+            assert scores["acc"] == expected, (row["extra_info"], answer, scores)

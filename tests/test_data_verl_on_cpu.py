@@ -7,10 +7,9 @@ import asyncio
 import pytest
 from omegaconf import OmegaConf
 
-from rewards.verl_adapter import normalize_extra_info
 from rlvr.data.io import write_parquet_files
 from rlvr.data.schema import Sample, build_row
-from rlvr.data.synth import write_synth
+from rlvr.data.synth import make_sample, write_synth
 from rlvr.data.templates import get_template
 
 pytest.importorskip("verl")
@@ -55,6 +54,8 @@ def _build(path, processor, config):
 def test_rlhf_dataset_loads_synth_and_tokenizes_the_image(tmp_path, processor, dataset_config):
     from verl.utils.dataset.rl_dataset import RLHFDataset
 
+    from rewards.verl_adapter import normalize_extra_info
+
     paths = write_synth(tmp_path / "synth", n=12, seed=0, val_fraction=0.25)
     dataset = _build(paths["train"], processor, dataset_config)
     assert len(dataset) == 9  # nothing filtered as over-long or unprocessable
@@ -81,6 +82,21 @@ def test_rlhf_dataset_loads_synth_and_tokenizes_the_image(tmp_path, processor, d
     assert tuple(inputs["image_grid_thw"][0].tolist()) == (1, 4, 4)  # 56x56 -> 4x4 patches of 14
     image_pad = processor.tokenizer.convert_tokens_to_ids("<|image_pad|>")
     assert int((inputs["input_ids"] == image_pad).sum()) == 4  # 2x2 merged patches
+
+
+def test_rlhf_dataset_loads_multi_image_rows(tmp_path, processor, dataset_config):
+    images = [make_sample(0, "train", i).images[0] for i in range(2)]
+    sample = Sample(
+        data_source="mmmu",
+        question="Compare <image 1> and <image 2>.",
+        answer="same",
+        answer_type="open",
+        images=images,
+    )
+    path = tmp_path / "multi.parquet"
+    write_parquet_files({path: ([build_row(sample, get_template("think_answer"), "train", 0)], {})})
+    parts = [part["type"] for part in _build(path, processor, dataset_config)[0]["raw_prompt"][-1]["content"]]
+    assert parts.count("image") == 2
 
 
 def test_rlhf_dataset_loads_text_only_rows(tmp_path, processor, dataset_config):

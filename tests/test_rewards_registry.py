@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import textwrap
 
 import pytest
@@ -88,15 +89,16 @@ def test_bad_dotted_paths_say_what_is_wrong(path, message):
         get_verifier(path)
 
 
-def _install_plugin(tmp_path, monkeypatch, entry_points: str, module_source: str) -> None:
-    """A real installed distribution: a module plus a ``*.dist-info`` with ``entry_points.txt``."""
-    (tmp_path / "medrlvr_demo_plugin.py").write_text(textwrap.dedent(module_source))
+def _install_plugin(tmp_path, monkeypatch, entry_point: str) -> None:
+    """A real installed distribution: a module plus a ``*.dist-info`` whose ``entry_points.txt`` holds
+    ``entry_point`` in the ``medrlvr.verifiers`` group."""
+    (tmp_path / "medrlvr_demo_plugin.py").write_text(textwrap.dedent(PLUGIN_SOURCE))
     dist_info = tmp_path / "medrlvr_demo_plugin-0.1.dist-info"
     dist_info.mkdir()
     (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: medrlvr-demo-plugin\nVersion: 0.1\n")
-    (dist_info / "entry_points.txt").write_text(textwrap.dedent(entry_points))
+    (dist_info / "entry_points.txt").write_text(f"[{registry.ENTRY_POINT_GROUP}]\n{entry_point}\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.delitem(__import__("sys").modules, "medrlvr_demo_plugin", raising=False)
+    monkeypatch.delitem(sys.modules, "medrlvr_demo_plugin", raising=False)
 
 
 PLUGIN_SOURCE = '''
@@ -107,7 +109,7 @@ PLUGIN_SOURCE = '''
 
 
 def test_entry_point_plugin_is_found_listed_and_used(tmp_path, monkeypatch):
-    _install_plugin(tmp_path, monkeypatch, "[medrlvr.verifiers]\nshout = medrlvr_demo_plugin:shout\n", PLUGIN_SOURCE)
+    _install_plugin(tmp_path, monkeypatch, "shout = medrlvr_demo_plugin:shout")
     verifiers = list_verifiers()
     assert verifiers["shout"].__module__ == "medrlvr_demo_plugin"
     assert BUILTINS <= set(verifiers)
@@ -116,12 +118,12 @@ def test_entry_point_plugin_is_found_listed_and_used(tmp_path, monkeypatch):
 
 
 def test_broken_entry_point_names_the_plugin(tmp_path, monkeypatch):
-    _install_plugin(tmp_path, monkeypatch, "[medrlvr.verifiers]\nbroken = medrlvr_demo_plugin:nothing\n", PLUGIN_SOURCE)
-    with pytest.raises(VerifierError, match="entry point 'broken' = 'medrlvr_demo_plugin:nothing'.*failed to load"):
+    _install_plugin(tmp_path, monkeypatch, "broken = medrlvr_demo_plugin:nothing")
+    with pytest.raises(VerifierError, match="'broken' = 'medrlvr_demo_plugin:nothing'.*failed to load"):
         get_verifier("choice")
 
 
 def test_entry_point_cannot_replace_a_builtin(tmp_path, monkeypatch):
-    _install_plugin(tmp_path, monkeypatch, "[medrlvr.verifiers]\nchoice = medrlvr_demo_plugin:shout\n", PLUGIN_SOURCE)
+    _install_plugin(tmp_path, monkeypatch, "choice = medrlvr_demo_plugin:shout")
     with pytest.raises(VerifierError, match="'choice' is already registered"):
         list_verifiers()

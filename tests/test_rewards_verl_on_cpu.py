@@ -91,7 +91,9 @@ def _config(path: str, reward_kwargs: dict) -> OmegaConf:
     return OmegaConf.create(
         {
             "reward": {
-                "custom_reward_function": {"path": path, "name": "compute_score", "reward_kwargs": reward_kwargs},
+                "custom_reward_function": {
+                    "path": path, "name": "compute_score", "reward_kwargs": reward_kwargs
+                },
                 "reward_manager": {"source": "register", "name": "naive", "module": {"path": None}},
                 "sandbox_fusion": None,
             }
@@ -135,7 +137,8 @@ def test_reward_kwargs_reach_the_config_through_verl(tokenizer):
 
 def test_typo_in_reward_kwargs_is_a_clear_error(tokenizer):
     manager = load_reward_manager(_config("pkg://rewards.verl_adapter", {"formt_weight": 1.0}), tokenizer)
-    with pytest.raises(TypeError, match="unknown key 'formt_weight' in verl reward_kwargs; known keys: .*format_weight"):
+    expected = "unknown key 'formt_weight' in verl reward_kwargs; known keys: .*format_weight"
+    with pytest.raises(TypeError, match=expected):
         manager.loop.run_until_complete(manager.run_single(_batch(tokenizer)[:1]))
 
 
@@ -146,7 +149,9 @@ def test_parquet_shaped_extra_info_is_normalised():
         "index": np.int64(7),
     }
     plain = adapter.normalize_extra_info(info, data_source="synth")
-    assert plain == {"options": {"A": "left", "B": "right"}, "tags": ["x", "y"], "index": 7, "data_source": "synth"}
+    assert plain == {
+        "options": {"A": "left", "B": "right"}, "tags": ["x", "y"], "index": 7, "data_source": "synth"
+    }
     assert adapter.normalize_extra_info([("A", "x"), ("B", None)]) == {}
     assert adapter.normalize_extra_info({"options": [("A", "x"), ("B", None)]})["options"] == {"A": "x"}
     assert adapter.normalize_extra_info(None) == {}

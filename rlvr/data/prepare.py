@@ -1,4 +1,4 @@
-"""`rlvr data prepare`: public VQA sets on disk -> checked samples -> ratios, dedup, split -> parquet + report.
+"""`rlvr data prepare`: VQA sets on disk -> checked samples -> ratios, dedup, split -> parquet + report.
 
 Nothing is written until every row has been read and checked; with ``on_error="fail"`` the first bad
 row stops the run with its file and row named, and the output folder is left as it was.
@@ -12,13 +12,15 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from rewards.answer_types import infer_answer_type
 from rlvr.data.images import ImageError, PixelBounds, normalize_image
 from rlvr.data.io import write_parquet_files
-from rlvr.data.records import RawRecord, Rejected
+from rlvr.data.records import RawRecord, Record, Rejected
 from rlvr.data.report import PrepareReport
-from rlvr.data.schema import ANSWER_TYPES, Sample, build_row
+from rlvr.data.schema import Sample, build_row
 from rlvr.data.sources import get_source
-from rlvr.data.splitting import apply_ratios, assign_splits, drop_duplicates
+from rlvr.data.sources.rows import RowProblem, letter_of
+from rlvr.data.splitting import assign_splits, drop_duplicates, kept_by_ratio
 from rlvr.data.templates import DEFAULT_TEMPLATE, get_template
 
 DEFAULT_OFFICIAL_SPLITS = ("train", "val", "")  # official test sets stay out of training unless asked
@@ -50,7 +52,9 @@ class PrepareOptions:
         names = {name for name, _ in self.sources}
         for key in self.ratios:
             if not key.startswith("modality:") and key not in names:
-                raise ValueError(f"--ratio {key}=...: {key!r} is not one of the sources given ({', '.join(names)})")
+                raise ValueError(
+                    f"--ratio {key}=...: {key!r} is not one of the sources given ({', '.join(names)})"
+                )
         for name, folder in self.sources:
             get_source(name)
             if not Path(folder).exists():
@@ -75,11 +79,15 @@ class ImageLoader:
 
 
 def _answer_type(record: RawRecord) -> str:
-    if record.answer_type:
-        return record.answer_type
-    from rewards.answer_types import infer_answer_type
+    """The declared type (aliases such as "CLOSED" allowed) or one inferred like the verifiers do."""
+    return infer_answer_type(record.answer, {"answer_type": record.answer_type, "options": record.options})
 
-    return infer_answer_type(record.answer, {"options": record.options})
+
+def _choice_letter(record: RawRecord) -> str:
+    """The ground-truth letter of a choice row; an answer given as an option's text maps to its letter."""
+    if record.answer in record.options:
+        return record.answer
+    return letter_of(record.options, record.answer)
 
 
 def to_sample(record: RawRecord, source: str, images: ImageLoader) -> Sample | Rejected:
@@ -88,11 +96,16 @@ def to_sample(record: RawRecord, source: str, images: ImageLoader) -> Sample | R
         return Rejected("empty_question", record.where, "the question is empty")
     if not record.answer:
         return Rejected("empty_answer", record.where, "the answer is empty")
-    answer_type = _answer_type(record)
-    if answer_type not in ANSWER_TYPES:
-        return Rejected("unknown_answer_type", record.where, f"{answer_type!r} is not one of {ANSWER_TYPES}")
-    if answer_type == "choice" and record.answer not in record.options:
-        return Rejected("malformed_row", record.where, f"choice answer {record.answer!r} is not an option letter")
+    try:
+        answer_type = _answer_type(record)
+    except ValueError as exc:
+        return Rejected("unknown_answer_type", record.where, str(exc))
+    answer = record.answer
+    if answer_type == "choice":
+        try:
+            answer = _choice_letter(record)
+        except RowProblem as problem:
+            return Rejected(problem.reason, record.where, problem.detail)
     loaded = []
     for ref in record.images:
         try:
@@ -100,11 +113,13 @@ def to_sample(record: RawRecord, source: str, images: ImageLoader) -> Sample | R
         except FileNotFoundError:
             return Rejected("missing_image", record.where, f"image file {ref} does not exist")
         except (ImageError, OSError) as exc:
-            return Rejected("unreadable_image", record.where, f"{ref if isinstance(ref, Path) else 'image'}: {exc}")
+            return Rejected(
+                "unreadable_image", record.where, f"{ref if isinstance(ref, Path) else 'image'}: {exc}"
+            )
     return Sample(
         data_source=source,
         question=record.question,
-        answer=record.answer,
+        answer=answer,
         answer_type=answer_type,
         images=loaded,
         options=record.options,
@@ -114,42 +129,66 @@ def to_sample(record: RawRecord, source: str, images: ImageLoader) -> Sample | R
     )
 
 
+def _outcome(
+    record: Record, name: str, options: PrepareOptions, images: ImageLoader
+) -> Sample | Rejected | None:
+    """The sample a record becomes, why it is left out, or None when ``--ratio`` samples it away."""
+    if isinstance(record, Rejected):
+        return record
+    if record.official_split not in options.official_splits:
+        return Rejected("excluded_split", record.where, f"official split {record.official_split!r}")
+    if not kept_by_ratio(options.ratios, options.seed, name, record.modality, record.where):
+        return None
+    return to_sample(record, name, images)
+
+
 def _read_source(name: str, folder: Path, options: PrepareOptions, report: PrepareReport) -> Iterator[Sample]:
     images = ImageLoader(options.bounds)
-    for record in tqdm(get_source(name).read(Path(folder)), desc=f"reading {name}", unit=" rows", leave=False):
+    records = get_source(name).read(Path(folder))
+    for record in tqdm(records, desc=f"reading {name}", unit=" rows", leave=False):
         report.rows_read += 1
-        if isinstance(record, RawRecord) and record.official_split not in options.official_splits:
-            record = Rejected("excluded_split", record.where, f"official split {record.official_split!r}")
-        outcome = record if isinstance(record, Rejected) else to_sample(record, name, images)
-        if isinstance(outcome, Rejected):
-            if outcome.is_error and options.on_error == "fail":
-                report.reject(outcome)
-                raise PrepareError(f"{outcome.message()} (run with --on-error skip to leave such rows out)", report)
+        outcome = _outcome(record, name, options, images)
+        if outcome is None:
+            report.dropped_by_ratio += 1
+        elif isinstance(outcome, Rejected):
             report.reject(outcome)
-            continue
-        yield outcome
+            if outcome.is_error and options.on_error == "fail":
+                raise PrepareError(
+                    f"{outcome.message()} (run with --on-error skip to leave such rows out)", report
+                )
+        else:
+            yield outcome
 
 
 def prepare(options: PrepareOptions) -> tuple[dict[str, Path], PrepareReport]:
-    """Convert, check, sample, dedup, split and write ``train.parquet``/``val.parquet``; return paths + report."""
+    """Convert, check, sample, dedup, split, write ``train/val.parquet``; return their paths + the report."""
     options.check()
     template = get_template(options.template)
     report = PrepareReport()
     samples = [s for name, folder in options.sources for s in _read_source(name, folder, options, report)]
-    sampled = apply_ratios(samples, options.ratios, options.seed)
-    report.dropped_by_ratio = len(samples) - len(sampled)
-    unique, dropped = drop_duplicates(sampled)
+    unique, dropped = drop_duplicates(samples)
     report.duplicates = len(dropped)
     report.duplicates_with_other_answer = sum(a.answer != b.answer for a, b in dropped)
     if len(unique) < 2:
-        raise PrepareError(f"only {len(unique)} usable rows: need at least 2 (one train, one val)", report)
-    splits = assign_splits(unique, options.val_fraction, options.seed)
+        hint = ""
+        if report.rejected["excluded_split"]:
+            hint = (
+                f"; {report.rejected['excluded_split']} rows are in official splits left out "
+                "(MedXpertQA ships only test.jsonl): pass --official-splits train,val,test,none to use them"
+            )
+        raise PrepareError(
+            f"only {len(unique)} usable rows: need at least 2 (one train, one val){hint}", report
+        )
+    try:
+        splits = assign_splits(unique, options.val_fraction, options.seed)
+    except ValueError as exc:
+        raise PrepareError(str(exc), report) from exc
 
-    files: dict[Path, tuple[list[dict], Mapping]] = {}
     for split, split_samples in splits.items():
         for sample in split_samples:
             report.count_written(split, sample.data_source, sample.modality, sample.answer_type)
     paths = {split: Path(options.out_dir) / f"{split}.parquet" for split in splits}
+    files: dict[Path, tuple[list[dict], Mapping]] = {}
     for split, split_samples in splits.items():
         rows = [build_row(sample, template, split, i) for i, sample in enumerate(split_samples)]
         files[paths[split]] = (rows, _metadata(options, split, report))

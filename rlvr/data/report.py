@@ -54,11 +54,15 @@ class PrepareReport:
     def format(self) -> str:
         total = sum(self.written.values())
         splits = ", ".join(f"{split} {count}" for split, count in sorted(self.written.items()))
-        lines = [f"rows read     {self.rows_read}", f"rows written  {total}" + (f" ({splits})" if splits else "")]
+        lines = [
+            f"rows read     {self.rows_read}",
+            f"rows written  {total}" + (f" ({splits})" if splits else ""),
+        ]
         for reason, count in sorted(self.rejected.items()):
             kind = "skipped" if reason in ERROR_REASONS else "filtered"
             lines.append(f"{kind:<13} {count:>6}  {reason}")
-        lines.append(f"duplicates    {self.duplicates:>6}  dropped ({self.duplicates_with_other_answer} had another answer)")
+        other = self.duplicates_with_other_answer
+        lines.append(f"duplicates    {self.duplicates:>6}  dropped ({other} had another answer)")
         if self.dropped_by_ratio:
             lines.append(f"sampling      {self.dropped_by_ratio:>6}  dropped by --ratio")
         for title, counts in (

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
+from rewards.answer_types import ANSWER_TYPES
 from rlvr.data.templates import PromptTemplate
 
 ABILITY = "medical_vqa"
-ANSWER_TYPES = ("choice", "closed", "numeric", "open")
 METADATA_KEY = b"medrlvr"
 OPTION_LETTERS = "ABCDEFGHIJ"  # the most options a row may have
 

@@ -40,23 +40,20 @@ def parse_ratio(spec: str) -> tuple[str, float]:
     except ValueError:
         fraction = float("nan")
     if not key.strip() or not 0 < fraction <= 1:
-        raise ValueError(f"--ratio {spec!r}: write SOURCE=FRACTION or modality:NAME=FRACTION, fraction in (0, 1]")
+        raise ValueError(
+            f"--ratio {spec!r}: write SOURCE=FRACTION or modality:NAME=FRACTION, fraction in (0, 1]"
+        )
     return key.strip(), fraction
 
 
-def keep_fraction(sample: Sample, ratios: Mapping[str, float]) -> float:
-    return ratios.get(sample.data_source, 1.0) * ratios.get(f"modality:{sample.modality}", 1.0)
-
-
-def apply_ratios(samples: list[Sample], ratios: Mapping[str, float], seed: int) -> list[Sample]:
-    """Keep each sample with probability ``keep_fraction``, decided by a hash of its source id."""
-    if not ratios:
-        return samples
-    return [s for s in samples if _unit_interval(seed, "ratio:" + s.source_id) < keep_fraction(s, ratios)]
+def kept_by_ratio(ratios: Mapping[str, float], seed: int, source: str, modality: str, row_id: str) -> bool:
+    """Whether a row survives ``--ratio``: kept with probability source ratio x modality ratio (default 1)."""
+    fraction = ratios.get(source, 1.0) * ratios.get(f"modality:{modality}", 1.0)
+    return fraction >= 1.0 or _unit_interval(seed, "ratio:" + row_id) < fraction
 
 
 def drop_duplicates(samples: list[Sample]) -> tuple[list[Sample], list[tuple[Sample, Sample]]]:
-    """First occurrence of each (images, normalised question); the dropped ones paired with what they repeat."""
+    """First occurrence of each (images, normalised question); dropped ones paired with what they repeat."""
     first: dict[tuple[str, str], Sample] = {}
     kept, dropped = [], []
     for sample in samples:
@@ -70,22 +67,29 @@ def drop_duplicates(samples: list[Sample]) -> tuple[list[Sample], list[tuple[Sam
 
 
 def assign_splits(samples: list[Sample], val_fraction: float, seed: int) -> dict[str, list[Sample]]:
-    """Whole image groups go to val, in seeded hash order, until val holds ``val_fraction`` of the rows."""
+    """Whole image groups go to val, in seeded hash order, until val holds ``val_fraction`` of the rows.
+
+    Both splits get at least one group; ValueError when there are fewer than two groups.
+    """
     if not 0 < val_fraction < 1:
         raise ValueError(f"--val-fraction must be in (0, 1), got {val_fraction}")
-    groups: dict[str, list[Sample]] = {}
-    for sample in samples:
-        groups.setdefault(image_key(sample), []).append(sample)
-    order = sorted(groups, key=lambda key: _unit_interval(seed, "split:" + key))
-    target = round(len(samples) * val_fraction)
+    keys = [image_key(sample) for sample in samples]
+    sizes: dict[str, int] = {}
+    for key in keys:
+        sizes[key] = sizes.get(key, 0) + 1
+    if len(sizes) < 2:
+        raise ValueError("all rows share one image: cannot make a train and a val split without leaking it")
+    order = sorted(sizes, key=lambda key: _unit_interval(seed, "split:" + key))
+    target = max(1, round(len(samples) * val_fraction))
     val_keys: set[str] = set()
     n_val = 0
-    for key in order:
+    for key in order[:-1]:  # the last group always stays in train
         if n_val >= target:
             break
         val_keys.add(key)
-        n_val += len(groups[key])
+        n_val += sizes[key]
+    in_val = [key in val_keys for key in keys]
     return {
-        "train": [s for s in samples if image_key(s) not in val_keys],
-        "val": [s for s in samples if image_key(s) in val_keys],
+        "train": [s for s, val in zip(samples, in_val, strict=True) if not val],
+        "val": [s for s, val in zip(samples, in_val, strict=True) if val],
     }

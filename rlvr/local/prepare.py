@@ -23,7 +23,8 @@ def base_model(cfg: DictConfig, output_dir: Path) -> Path:
     if wants_tiny(cfg.model):
         from base_training.tiny import build_tiny_qwen2_5_vl
 
-        overrides = OmegaConf.to_container(cfg.model.get("tiny_overrides") or {}, resolve=True)
+        overrides = cfg.model.get("tiny_overrides")
+        overrides = OmegaConf.to_container(overrides, resolve=True) if overrides else {}
         return build_tiny_qwen2_5_vl(output_dir / "tiny_model", seed=int(cfg.trainer.seed), **overrides)
     path = Path(str(cfg.model.path)).expanduser()
     if not (path / "config.json").is_file():

@@ -25,7 +25,7 @@ from rlvr.local.prompts import encode_prompts
 from rlvr.local.rollout import pad_responses
 
 MARKER = "warmup_complete.json"
-THINK_TEXT = "I look at the image and the question."
+THINK_TEXT = "I check the image."
 
 
 @dataclass(frozen=True)

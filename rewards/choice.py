@@ -1,0 +1,241 @@
+"""Multiple-choice verifier: the answer must name exactly one option, by its letter or by its (fuzzy) text."""
+
+from __future__ import annotations
+
+import json
+import re
+import string
+import unicodedata
+from collections.abc import Mapping
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from rewards.extract import strip_lead_in
+from rewards.registry import register_verifier
+from rewards.text import clip, normalize_text
+
+LETTERS = string.ascii_uppercase
+FUZZY_MIN_SCORE = 85.0  # rapidfuzz ratio (0-100) an answer needs to count as an option's text
+FUZZY_MIN_MARGIN = 8.0  # ... and its lead over the next-best option, so near-ties name nothing
+MAX_OPTIONS_JSON_CHARS = 100_000
+MAX_EXTRA_WORDS = 8  # an answer containing an option's text may add this many words ("right lower lobe")
+AMBIGUOUS = "?"  # several options named
+
+_PREFIX = r"\b(?:option|choice|answer|letter)\s{0,4}[:#]?\s{0,4}"
+# The whole answer is a letter: B, (b), B., B), [C], Option B, option (B), answer: c
+_LETTER_ONLY = re.compile(rf"^(?:{_PREFIX})?[(\[]?\s{{0,4}}([A-Za-z])\s{{0,4}}[)\]]?\s{{0,4}}[.):]?$", re.I)
+# A letter in an explicit form followed by more text: B) Pneumonia, (B) Pneumonia, B. Pneumonia, Option B: ...
+_LETTER_MARKED = re.compile(
+    rf"^(?:{_PREFIX}[(\[]?\s{{0,4}}([A-Za-z])\s{{0,4}}[)\]]?(?![A-Za-z])"
+    r"|[(\[]\s{0,4}([A-Za-z])\s{0,4}[)\]]"
+    r"|([A-Za-z])\s{0,4}[.):](?=\s)"
+    r"|([A-Za-z])\s{1,4}[-–—](?=\s))"
+    r"\s*[-–—:.)]?\s*(.+)$",
+    re.I | re.DOTALL,
+)
+_BARE_LETTER_THEN_TEXT = re.compile(r"^([A-Z])\s+(.+)$", re.DOTALL)
+# Letter claims anywhere in a sentence: "option C", "(C)", or a capital letter standing alone.
+_SCAN_EXPLICIT = re.compile(
+    rf"{_PREFIX}[(\[]?\s{{0,4}}([A-Za-z])(?![\w'’-])|[(\[]\s{{0,4}}([A-Za-z])\s{{0,4}}[)\]]", re.I
+)
+_SCAN_CAPITAL = re.compile(r"(?<![\w'’\-.])([A-Z])(?![\w'’\-])")
+_NEXT_WORD = re.compile(r"\s+([^\W_]+)")
+_PREVIOUS_WORD = re.compile(r"([^\W_]+)\s+$")
+_LEADING_ARTICLE = re.compile(r"^(?:a|an|the) (?=\S)")
+_CONJUNCTIONS = frozenset({"or", "and", "nor", "vs", "versus", "then"})
+_NEGATIONS = frozenset({"not", "no", "never", "without", "unlikely", "excluded", "except", "exclude", "rule"})
+
+
+@register_verifier("choice")
+def verify_choice(answer: str, ground_truth: str, extra_info: Mapping[str, Any]) -> float:
+    """1.0 when ``answer`` names exactly the option ``ground_truth`` names (a letter or its text), else 0.0.
+
+    ``extra_info["options"]`` maps letters to texts (a list is read as A, B, C, ...; a JSON string of
+    either works too). Several options named, a letter contradicting its own text, or a letter that is
+    not an option score 0.
+    """
+    options = parse_options((extra_info or {}).get("options"))
+    truth_letter = _ground_truth_letter(clip(ground_truth), options)
+    if truth_letter is not None:
+        return 1.0 if pick_option(answer, options) == truth_letter else 0.0
+    # The ground truth is free text that is no option (or there are no options): compare texts.
+    picked = pick_option(answer, options)
+    said = options[picked] if picked in options else _without_letter(_prepare(answer))
+    return 1.0 if said and _same_text(said, clip(ground_truth)) else 0.0
+
+
+def parse_options(raw: object) -> dict[str, str]:
+    """``extra_info["options"]`` as ``{letter: text}``; missing, empty or unreadable options give ``{}``.
+
+    Accepts a mapping (keys like ``"A"``, ``"a"``, ``"(A)"``), a sequence (lettered A, B, C, ... in
+    order) or a JSON string of either. Empty texts are dropped (parquet structs fill absent letters with
+    ``None``); when every text repeats its own letter ("A. Pneumonia") that label is dropped.
+    """
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw[:MAX_OPTIONS_JSON_CHARS]) if raw.strip() else None
+        except ValueError:
+            return {}
+    if hasattr(raw, "tolist") and not isinstance(raw, Mapping):  # numpy arrays from parquet
+        raw = raw.tolist()
+    if isinstance(raw, Mapping):
+        items = [(_option_key(key), value) for key, value in raw.items()]
+    elif isinstance(raw, (list, tuple)):
+        items = list(zip(LETTERS, raw, strict=False))  # options past Z are dropped
+    else:
+        return {}
+    options = {}
+    for letter, value in items:
+        text = "" if value is None else clip(value).strip()
+        if letter and text:
+            options[letter] = text
+    labelled = {letter: _without_own_letter(letter, text) for letter, text in options.items()}
+    # Only when every text carries its own letter is that a label ("A. Pneumonia"), not "E. coli".
+    return labelled if options and all(labelled[k] != options[k] for k in options) else options
+
+
+def pick_option(answer: str, options: Mapping[str, str]) -> str | None:
+    """The one option letter ``answer`` names, or ``None`` (no option, several, or a contradiction).
+
+    Without options only a letter in an explicit form can be picked.
+    """
+    text = _prepare(answer)
+    if not text:
+        return None
+    exact = _exact_text(text, options)
+    if len(exact) == 1:  # checked first so option texts such as "E. coli" or "Vitamin D" are not letters
+        return exact[0]
+    only = _LETTER_ONLY.match(text)
+    if only:
+        return _valid(only.group(1), options)
+    marked = _LETTER_MARKED.match(text)
+    if marked:
+        letter = next(group for group in marked.groups()[:4] if group)
+        return _letter_with_text(letter, marked.group(5), options)
+    bare = _BARE_LETTER_THEN_TEXT.match(text)
+    if bare and options and _match_text(bare.group(2), options) == bare.group(1):
+        return _letter_with_text(bare.group(1), bare.group(2), options)
+    by_text = _match_text(text, options)
+    if by_text == AMBIGUOUS:
+        return None
+    claimed = _scan_letters(text, options)
+    if by_text is not None:
+        own = {word for word in options[by_text].split() if len(word) == 1 and word.isupper()}
+        return by_text if claimed - own <= {by_text} else None
+    return claimed.pop() if len(claimed) == 1 else None
+
+
+def _norm(text: str) -> str:
+    """Normalised text; only a leading article goes, so "Hepatitis A" keeps its "a"."""
+    return _LEADING_ARTICLE.sub("", normalize_text(text, drop_articles=False))
+
+
+def _exact_text(text: str, options: Mapping[str, str]) -> list[str]:
+    norm = _norm(text)
+    return [letter for letter, option in options.items() if norm and _norm(option) == norm]
+
+
+def _prepare(answer: object) -> str:
+    s = unicodedata.normalize("NFKC", clip(answer))
+    s = s.replace("**", "").replace("__", "").replace("`", "")
+    return strip_lead_in(s.strip()).strip().rstrip(".").strip()
+
+
+def _option_key(key: object) -> str | None:
+    found = _LETTER_ONLY.match(str(key).strip())
+    return found.group(1).upper() if found else None
+
+
+def _without_own_letter(letter: str, text: str) -> str:
+    marked = _LETTER_MARKED.match(text)
+    if marked and next(group for group in marked.groups()[:4] if group).upper() == letter:
+        return marked.group(5).strip() or text
+    return text
+
+
+def _valid(letter: str, options: Mapping[str, str]) -> str | None:
+    letter = letter.upper()
+    return letter if not options or letter in options else None
+
+
+def _letter_with_text(letter: str, rest: str, options: Mapping[str, str]) -> str | None:
+    """An explicit letter plus text: the text must not name another option nor add other letters."""
+    letter = _valid(letter, options)
+    if letter is None:
+        return None
+    if _scan_letters(rest, options) - {letter}:
+        return None
+    by_text = _match_text(rest, options)
+    return letter if by_text in (None, letter) else None
+
+
+def _match_text(text: str, options: Mapping[str, str]) -> str | None:
+    """The option whose text ``text`` is (fuzzily) or contains; ``AMBIGUOUS`` when it contains several."""
+    norm = _norm(text)
+    if not norm or not options:
+        return None
+    texts = {letter: _norm(option) for letter, option in options.items()}
+    scores = sorted(((fuzz.ratio(norm, option), letter) for letter, option in texts.items()), reverse=True)
+    best_score, best = scores[0]
+    runner_up = scores[1][0] if len(scores) > 1 else 0.0
+    if best_score >= FUZZY_MIN_SCORE and best_score - runner_up >= FUZZY_MIN_MARGIN:
+        return best
+    padded = f" {norm} "
+    length = len(norm.split())
+    inside = {
+        letter
+        for letter, option in texts.items()
+        if option and f" {option} " in padded and length <= len(option.split()) + MAX_EXTRA_WORDS
+    }
+    # "aspiration pneumonia" contains option "pneumonia" too: keep only the longest options named.
+    inside = {a for a in inside if not any(a != b and f" {texts[a]} " in f" {texts[b]} " for b in inside)}
+    if len(inside) > 1:
+        return AMBIGUOUS
+    if len(inside) == 1 and not _NEGATIONS.intersection(norm.split()):
+        return inside.pop()
+    return None
+
+
+def _scan_letters(text: str, options: Mapping[str, str]) -> set[str]:
+    """Option letters claimed anywhere in ``text``: "option C", "(C)", or a lone capital such as "B"."""
+    claimed = {(m.group(1) or m.group(2)).upper() for m in _SCAN_EXPLICIT.finditer(text)}
+    terms = " ".join(_norm(option) for option in options.values())
+    for found in _SCAN_CAPITAL.finditer(text):
+        letter = found.group(1)
+        previous = _PREVIOUS_WORD.search(text, max(0, found.start() - 40), found.start())
+        if previous and f"{previous.group(1).lower()} {letter.lower()}" in terms:
+            continue  # part of a term an option uses: "Vitamin D", "Hepatitis B"
+        if letter in ("A", "I"):  # article / pronoun unless followed by nothing, a conjunction or a letter
+            following = _NEXT_WORD.match(text, found.end())
+            if (
+                following
+                and following.group(1).lower() not in _CONJUNCTIONS
+                and not (len(following.group(1)) == 1 and following.group(1).isupper())
+            ):
+                continue
+        claimed.add(letter)
+    return {letter for letter in claimed if not options or letter in options}
+
+
+def _without_letter(text: str) -> str:
+    marked = _LETTER_MARKED.match(text)
+    return marked.group(5) if marked else text
+
+
+def _same_text(said: str, truth: str) -> bool:
+    a, b = _norm(said), _norm(truth)
+    return bool(a and b) and (a == b or fuzz.ratio(a, b) >= FUZZY_MIN_SCORE)
+
+
+def _ground_truth_letter(truth: str, options: Mapping[str, str]) -> str | None:
+    """The option letter the ground truth names ("B", "(B)", or an option's text), if any."""
+    text = _prepare(truth)
+    only = _LETTER_ONLY.match(text)
+    if only:
+        return _valid(only.group(1), options)
+    exact = _exact_text(text, options)
+    if len(exact) == 1:
+        return exact[0]
+    by_text = _match_text(text, options)
+    return None if by_text == AMBIGUOUS else by_text

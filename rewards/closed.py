@@ -1,0 +1,177 @@
+"""Yes/no verifier: the polarity of the answer (yes, no, or a synonym like "absent") must match the truth."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from typing import Any
+
+from rewards.extract import strip_lead_in
+from rewards.registry import register_verifier
+from rewards.text import MAX_TOKENS, clip
+
+# Whole ground truths that make a question closed (see rewards.answer_types).
+CLOSED_ANSWERS = frozenset(
+    {
+        "yes",
+        "no",
+        "true",
+        "false",
+        "yeah",
+        "nope",
+        "present",
+        "absent",
+        "positive",
+        "negative",
+        "correct",
+        "incorrect",
+    }
+)
+# Words that answer the question outright; a later one with the other polarity makes the answer void.
+EXPLICIT_YES = frozenset({"yes", "yeah", "yep", "yup", "yea", "affirmative", "true", "correct"})
+EXPLICIT_NO = frozenset({"no", "nope", "nah", "false", "incorrect", "wrong"})
+# Words that describe a finding as there or not there.
+FINDING_YES = frozenset(
+    {
+        "present",
+        "presence",
+        "seen",
+        "visible",
+        "evident",
+        "identified",
+        "detected",
+        "observed",
+        "noted",
+        "demonstrated",
+        "shown",
+        "exists",
+        "exist",
+        "positive",
+        "appreciated",
+        "thereis",
+    }
+)
+FINDING_NO = frozenset({"absent", "absence", "negative", "none", "without", "nil", "excluded"})
+NEGATORS = frozenset({"not", "never"})  # flip the next yes/no word: "not seen", "not yes" -> no
+SCOPE_NEGATORS = frozenset({"no", "without", "none", "neither", "nor"})  # "no effusion is seen" -> no
+NORMALITY = frozenset({"normal", "unremarkable", "abnormal", "abnormality", "abnormalities"})
+
+_HEDGES = re.compile(
+    r"\b(?:maybe|possibl[ey]|perhaps|probabl[ey]|likely|unlikely|might|may\s+be|uncertain|unclear|unsure"
+    r"|not\s+(?:sure|certain|clear)|indeterminate|equivocal|borderline|questionable"
+    r"|yes\s*(?:and|or|/)\s*no|no\s*(?:and|or|/)\s*yes|neither\s+yes\s+nor\s+no"
+    r"|(?:cannot|can\s*not|can't|unable\s+to)\s+(?:be\s+)?(?:determined?|say|tell|assess(?:ed)?|rule[ds]?\s+out"
+    r"|excluded?|evaluated?|confirm(?:ed)?)"
+    r"|(?:hard|difficult|impossible)\s+to\s+(?:say|tell|determine))\b",
+    re.IGNORECASE,
+)
+_PHRASES = (  # multi-word cues rewritten to one token before the word scan
+    (re.compile(r"\b(?:no|without(?:\s+a)?)\s+doubt\b"), " yes "),
+    (re.compile(r"\bthere\s+(?:is|are|was|were)\s+(?:no|not\s+any)\b"), " no "),
+    (re.compile(r"\bthere\s+(?:is|are|was|were)\s+not\b"), " not "),
+    (re.compile(r"\bthere\s+(?:is|are|was|were)\b"), " thereis "),
+    (re.compile(r"\b(?:no\s+(?:evidence|sign|signs)\s+of|negative\s+for|free\s+of)\b"), " no "),
+    (re.compile(r"\bpositive\s+for\b"), " present "),
+    (re.compile(r"\b(?:ruled|rules|rule)\s+out\b"), " excluded "),
+    (re.compile(r"n't\b"), " not"),
+)
+_WORDS = re.compile(r"[^\W\d_]+|[.,;:!?]")
+_CLAUSE_ENDS = frozenset({".", ",", ";", ":", "!", "?", "but", "however"})
+
+
+@register_verifier("closed")
+def verify_closed(answer: str, ground_truth: str, extra_info: Mapping[str, Any]) -> float:
+    """1.0 when ``answer`` and ``ground_truth`` are both yes or both no, else 0.0.
+
+    Hedged ("maybe", "not sure", "yes and no") or self-contradicting ("yes. no") answers score 0, as
+    does a ground truth that is neither yes nor no. ``extra_info["question"]`` decides what "normal" /
+    "unremarkable" mean: yes to "Is this normal?", no to "Is there a mass?"; without it they mean nothing.
+    """
+    question = (extra_info or {}).get("question")
+    question = question if isinstance(question, str) else None
+    truth = parse_yes_no(ground_truth, question)
+    said = parse_yes_no(answer, question)
+    return 1.0 if truth is not None and said is truth else 0.0
+
+
+def parse_yes_no(text: str, question: str | None = None) -> bool | None:
+    """``True`` for a yes, ``False`` for a no, ``None`` for neither, a hedge or a contradiction.
+
+    A leading explicit word ("Yes, ...", "No ...") decides unless a later standalone explicit word
+    disagrees ("yes, I mean no"). Otherwise every yes/no cue must agree: "no evidence of X",
+    "X is not present", "without X", "ruled out" are no; "X is present", "there is X", "seen" are yes;
+    "not" flips the cue after it ("not yes" is no) and a bare "not" ("not pneumonia") is no.
+    """
+    s = unicodedata.normalize("NFKC", clip(text)).lower()
+    s = strip_lead_in(s.replace("’", "'").strip())
+    if not s or _HEDGES.search(s):
+        return None
+    for pattern, replacement in _PHRASES:
+        s = pattern.sub(replacement, s)
+    words = _WORDS.findall(s)[: MAX_TOKENS * 2]
+    if not words:
+        return None
+    if words[0] in EXPLICIT_YES or words[0] in EXPLICIT_NO:
+        first = words[0] in EXPLICIT_YES
+        later = {_explicit(words, i) for i in range(1, len(words))} - {None}
+        return first if later <= {first} else None
+    found = _cues(words, _normality_polarity(question))
+    return found.pop() if len(found) == 1 else None
+
+
+def _explicit(words: list[str], i: int) -> bool | None:
+    """The polarity of ``words[i]`` as a standalone answer word ("no" before a noun is no answer)."""
+    word = words[i]
+    if word in EXPLICIT_YES:
+        return True
+    if word == "no":
+        following = words[i + 1] if i + 1 < len(words) else "."
+        standalone = following in _CLAUSE_ENDS or following in EXPLICIT_YES or following in EXPLICIT_NO
+        return False if standalone else None
+    return False if word in EXPLICIT_NO else None
+
+
+def _normality_polarity(question: str | None) -> bool | None:
+    """What "normal" means as an answer: yes when the question asks about normality, else no."""
+    if not question:
+        return None
+    asked = set(_WORDS.findall(clip(question).lower()))
+    return "normal" in asked and not asked & {"abnormal", "abnormality", "abnormalities"}
+
+
+def _cues(words: list[str], normal_means: bool | None) -> set[bool]:
+    found: set[bool] = set()
+    clause_negated = flip = False
+    for word in words:
+        if word in _CLAUSE_ENDS:
+            if flip:
+                found.add(False)
+            clause_negated = flip = False
+            continue
+        if word in NEGATORS:
+            flip = True
+            continue
+        polarity = _polarity(word, normal_means)
+        if polarity is None:
+            continue
+        if flip:
+            polarity, flip = not polarity, False
+        elif clause_negated and word in FINDING_YES:
+            polarity = False  # "no effusion is seen"
+        if word in SCOPE_NEGATORS:
+            clause_negated = True
+        found.add(polarity)
+    if flip:
+        found.add(False)  # a "not" with nothing to flip: "not pneumonia", "not really"
+    return found
+
+
+def _polarity(word: str, normal_means: bool | None) -> bool | None:
+    if word in EXPLICIT_YES or word in FINDING_YES:
+        return True
+    if word in EXPLICIT_NO or word in FINDING_NO or word in SCOPE_NEGATORS:
+        return False
+    if word in NORMALITY and normal_means is not None:
+        return normal_means if word in ("normal", "unremarkable") else not normal_means
+    return None

@@ -1,0 +1,129 @@
+"""Checks on a composed recipe that need the filesystem or the environment: choices, model, data, engines.
+
+Each failure is a ``RecipeError`` naming the key or file and what to do; all problems are reported at once.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
+
+from rlvr.composition import RecipeError
+from rlvr.config import CHOICES
+
+# Columns of verl's RL parquet schema that every backend reads (images are optional: text-only sets).
+REQUIRED_COLUMNS = ("data_source", "prompt", "reward_model")
+REQUIRED_REWARD_FIELDS = ("ground_truth",)
+
+
+def validate_recipe(cfg: DictConfig) -> None:
+    """Raise one ``RecipeError`` listing every problem found in ``cfg``; return None when it is fine."""
+    problems = [
+        *check_choices(cfg),
+        *check_batch_sizes(cfg),
+        *check_model(cfg),
+        *check_data(cfg),
+        *check_rollout_engine(cfg),
+    ]
+    if problems:
+        bullet = "\n  - "
+        raise RecipeError(f"recipe {cfg.recipe!r} is not runnable:{bullet}{bullet.join(problems)}")
+
+
+def check_choices(cfg: DictConfig) -> list[str]:
+    problems = []
+    for key, allowed in CHOICES.items():
+        value = OmegaConf.select(cfg, key)
+        if value not in allowed:
+            problems.append(f"{key}={value!r} is not one of: {', '.join(allowed)}")
+    if cfg.algorithm.adv_estimator == "gae" and cfg.algorithm.name != "ppo":
+        problems.append("algorithm.adv_estimator=gae needs a critic: use algorithm=ppo")
+    return problems
+
+
+def check_batch_sizes(cfg: DictConfig) -> list[str]:
+    data, algo = cfg.data, cfg.algorithm
+    positive = {
+        "data.train_batch_size": data.train_batch_size,
+        "algorithm.ppo_mini_batch_size": algo.ppo_mini_batch_size,
+        "rollout.n": cfg.rollout.n,
+        "trainer.total_steps": cfg.trainer.total_steps,
+    }
+    problems = [f"{key} must be >= 1 (got {value})" for key, value in positive.items() if value < 1]
+    if not problems and data.train_batch_size % algo.ppo_mini_batch_size:
+        problems.append(
+            f"data.train_batch_size ({data.train_batch_size}) must be a multiple of "
+            f"algorithm.ppo_mini_batch_size ({algo.ppo_mini_batch_size})"
+        )
+    return problems
+
+
+def is_tiny(cfg: DictConfig) -> bool:
+    """The model is the locally built tiny Qwen2.5-VL (``model.tiny`` true, or null with path ``tiny``)."""
+    return bool(cfg.model.tiny) if cfg.model.tiny is not None else cfg.model.path == "tiny"
+
+
+def looks_like_hub_id(path: str) -> bool:
+    """``org/name`` with no local meaning: downloaded by the trainer, so not checked here."""
+    parts = path.split("/")
+    return len(parts) == 2 and all(parts) and not path.startswith((".", "~")) and not Path(path).exists()
+
+
+def check_model(cfg: DictConfig) -> list[str]:
+    path = str(cfg.model.path)
+    if is_tiny(cfg) or looks_like_hub_id(path):
+        return []
+    folder = Path(path).expanduser()
+    if not folder.is_dir():
+        return [f"model.path {path!r} does not exist; give a local HF folder (an SFT stage's output) or a hub id"]
+    if not (folder / "config.json").is_file():
+        return [f"model.path {path!r} has no config.json: it is not a saved Hugging Face model"]
+    return []
+
+
+def check_data(cfg: DictConfig) -> list[str]:
+    files = {"data.train_files": list(cfg.data.train_files), "data.val_files": list(cfg.data.val_files)}
+    if not files["data.train_files"] and cfg.data.synth.n <= 0:
+        return ["no training data: set data.train_files=[...] (parquet from `rlvr data`) or data.synth.n > 0"]
+    problems = []
+    for key, paths in files.items():
+        for path in paths:
+            problems.extend(check_parquet(path, key))
+    return problems
+
+
+def check_parquet(path: str, key: str) -> list[str]:
+    """The file exists and has verl's RL columns (and ``reward_model.ground_truth``)."""
+    import pyarrow.parquet as pq
+
+    file = Path(path).expanduser()
+    if not file.is_file():
+        return [f"{key}: data file {path!r} does not exist (write it with `rlvr data ...`)"]
+    try:
+        schema = pq.read_schema(file)
+    except Exception as exc:  # pyarrow raises several types for a file that is not parquet
+        return [f"{key}: {path!r} is not a readable parquet file ({exc})"]
+    missing = [name for name in REQUIRED_COLUMNS if name not in schema.names]
+    if missing:
+        return [
+            f"{key}: {path!r} lacks column(s) {', '.join(missing)} (has: {', '.join(schema.names)}); "
+            "rows need verl's RL schema, as written by `rlvr data`"
+        ]
+    reward_type = schema.field("reward_model").type
+    names = [reward_type.field(i).name for i in range(reward_type.num_fields)] if reward_type.num_fields else []
+    lacking = [name for name in REQUIRED_REWARD_FIELDS if name not in names]
+    if lacking:
+        return [f"{key}: {path!r}: column reward_model lacks field(s) {', '.join(lacking)}"]
+    return []
+
+
+def check_rollout_engine(cfg: DictConfig) -> list[str]:
+    """vLLM on the local backend must be importable here (verl checks on its cluster workers)."""
+    if cfg.backend != "local" or cfg.rollout.engine != "vllm":
+        return []
+    if importlib.util.find_spec("vllm") is None:
+        return ["rollout.engine=vllm but vLLM is not installed here: `pip install -e '.[gpu]'` "
+                "on a GPU machine, or use rollout.engine=hf (or auto)"]
+    return []
