@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import sys
 
-from hydra import compose, initialize_config_module
 from hydra.errors import HydraException
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from base_training.config import compose_config
+
 STAGES = ("align_shallow", "align_deep", "instruct", "reasoning")
 
-USAGE = f"""usage: rlvr sft stage=<{'|'.join(STAGES)}> [key=value ...] [--cfg]
+USAGE = f"""usage: rlvr sft stage=<{"|".join(STAGES)}> [key=value ...] [--cfg]
 
 Hydra overrides of base_training/conf/sft.yaml, e.g.
   rlvr sft stage=align_shallow init=tiny:// output_dir=outputs/sft/align_shallow \\
@@ -20,14 +21,6 @@ Hydra overrides of base_training/conf/sft.yaml, e.g.
       'data.sources=[{{path: data/synth/train.parquet, ratio: 0.7}}, {{path: data/textqa.jsonl, ratio: 0.3}}]'
 --cfg prints the composed config and exits.
 """
-
-
-def compose_config(overrides: list[str]):
-    from base_training.config import register_configs
-
-    register_configs()
-    with initialize_config_module("base_training.conf", version_base=None):
-        return compose("sft", overrides=overrides)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""Typed schema of an SFT stage config (Hydra structured config; YAML under base_training/conf overrides it)."""
+"""Typed schema of an SFT stage config (Hydra structured config; YAML in base_training/conf overrides it)."""
 
 from __future__ import annotations
 
@@ -89,3 +89,12 @@ class SFTConfig:
 
 def register_configs() -> None:
     ConfigStore.instance().store(name="sft_schema", node=SFTConfig)
+
+
+def compose_config(overrides: list[str]):
+    """base_training/conf/sft.yaml composed with Hydra ``overrides``, e.g. ["stage=instruct"]."""
+    from hydra import compose, initialize_config_module
+
+    register_configs()
+    with initialize_config_module("base_training.conf", version_base=None):
+        return compose("sft", overrides=overrides)

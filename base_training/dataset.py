@@ -29,9 +29,10 @@ class SourceReport:
     errors: list[str] = field(default_factory=list)  # the first few "file:row: reason"
 
 
-def load_source(source, options: ReadOptions, processor, max_length: int, on_error: str,
-                max_reported: int) -> tuple[list[ChatExample], list[int], SourceReport]:
-    """Valid examples of one source with their token lengths; bad rows are counted (or raise on_error=fail)."""
+def load_source(
+    source, options: ReadOptions, processor, max_length: int, on_error: str, max_reported: int
+) -> tuple[list[ChatExample], list[int], SourceReport]:
+    """Valid examples of one source and their token lengths; bad rows are counted (on_error=fail: raise)."""
     path = Path(source.path).expanduser()
     if not path.is_file():
         raise DataError(f"data source {source.path!r} does not exist (data.sources[].path)")
@@ -77,7 +78,7 @@ def mixture_counts(ratios: list[float], total: int) -> list[int]:
 
 
 def draw(n_available: int, count: int, rng: random.Random) -> list[int]:
-    """``count`` indices: whole shuffled passes over the source, then a random remainder (no repeats within)."""
+    """``count`` indices: whole shuffled passes over the source, then a random remainder without repeats."""
     indices = []
     while count - len(indices) >= n_available:
         indices.extend(rng.sample(range(n_available), n_available))
@@ -101,14 +102,20 @@ class MixedSFTDataset(torch.utils.data.Dataset):
 
 def build_dataset(data_cfg, processor) -> tuple[MixedSFTDataset, list[SourceReport]]:
     if not data_cfg.sources:
-        raise DataError("no training data: set data.sources, e.g. 'data.sources=[{path: train.parquet, ratio: 1}]'")
+        raise DataError(
+            "no training data: set data.sources, e.g. 'data.sources=[{path: train.parquet, ratio: 1}]'"
+        )
     if data_cfg.on_error not in ("skip", "fail"):
         raise DataError(f"data.on_error must be skip or fail, got {data_cfg.on_error!r}")
     if any(s.ratio <= 0 for s in data_cfg.sources):
         raise DataError("every data.sources[].ratio must be > 0")
-    options = ReadOptions(caption_prompt=data_cfg.caption_prompt, rl_think_template=data_cfg.rl_think_template)
+    options = ReadOptions(
+        caption_prompt=data_cfg.caption_prompt, rl_think_template=data_cfg.rl_think_template
+    )
     loaded = [
-        load_source(s, options, processor, data_cfg.max_length, data_cfg.on_error, data_cfg.max_reported_errors)
+        load_source(
+            s, options, processor, data_cfg.max_length, data_cfg.on_error, data_cfg.max_reported_errors
+        )
         for s in data_cfg.sources
     ]
     reports = [report for _, _, report in loaded]
@@ -116,7 +123,7 @@ def build_dataset(data_cfg, processor) -> tuple[MixedSFTDataset, list[SourceRepo
     counts = mixture_counts([r.ratio for r in reports], total)
     rng = random.Random(data_cfg.seed)
     examples, lengths = [], []
-    for (source_examples, source_lengths, report), count in zip(loaded, counts):
+    for (source_examples, source_lengths, report), count in zip(loaded, counts, strict=True):
         report.used = count
         for index in draw(len(source_examples), count, rng):
             examples.append(source_examples[index])

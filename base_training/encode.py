@@ -91,16 +91,20 @@ class SFTCollator:
     pad_token_id: int
 
     def __call__(self, features: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
-        pad_values = {"input_ids": self.pad_token_id, "attention_mask": 0, "labels": IGNORE_INDEX,
-                      "mm_token_type_ids": 0}
+        pad_values = {
+            "input_ids": self.pad_token_id,
+            "attention_mask": 0,
+            "labels": IGNORE_INDEX,
+            "mm_token_type_ids": 0,
+        }
         width = max(len(f["input_ids"]) for f in features)
         batch = {}
         for key, pad in pad_values.items():
             if key not in features[0]:
                 continue
-            batch[key] = torch.stack([
-                torch.nn.functional.pad(f[key], (0, width - len(f[key])), value=pad) for f in features
-            ])
+            batch[key] = torch.stack(
+                [torch.nn.functional.pad(f[key], (0, width - len(f[key])), value=pad) for f in features]
+            )
         for key in ("pixel_values", "image_grid_thw"):
             parts = [f[key] for f in features if key in f]
             if parts:

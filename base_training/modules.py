@@ -46,7 +46,9 @@ def select_trainable(model: nn.Module, groups, default_lr: float) -> list[ParamG
         )
     empty = [g.name for g in groups if not g.patterns]
     if empty:
-        raise StageConfigError(f"module group(s) {empty} have no patterns; give each group at least one regex.")
+        raise StageConfigError(
+            f"module group(s) {empty} have no patterns; give each group at least one regex."
+        )
     compiled = [(g, [_compile(g.name, p) for p in g.patterns]) for g in groups]
     selected = [ParamGroup(name=g.name, lr=float(g.lr if g.lr is not None else default_lr)) for g in groups]
     hits = {(g.name, p.pattern): 0 for g, patterns in compiled for p in patterns}
@@ -82,6 +84,8 @@ def trainable_table(model: nn.Module, groups: list[ParamGroup]) -> str:
     line = "  ".join("-" * w for w in widths)
 
     def fmt(row: tuple[str, ...]) -> str:
-        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+        return "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        )
 
     return "\n".join([fmt(header), line, *map(fmt, rows[:-2]), line, *map(fmt, rows[-2:])])

@@ -69,8 +69,10 @@ def detect_format(row: Mapping) -> str:
         return "rl"
     if "caption" in row:
         return "caption"
-    raise BadRow(f"cannot tell the row format from its keys {sorted(row)[:8]}; expected 'messages' (chat), "
-                 "'prompt'+'reward_model' (rlvr data) or 'image'+'caption'")
+    raise BadRow(
+        f"cannot tell the row format from its keys {sorted(row)[:8]}; expected 'messages' (chat), "
+        "'prompt'+'reward_model' (rlvr data) or 'image'+'caption'"
+    )
 
 
 def resolve_image(ref: Any, base_dir: Path) -> bytes | Path:

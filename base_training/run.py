@@ -1,15 +1,16 @@
-"""Run one SFT stage end to end: load init model, freeze/unfreeze, mix data, train, save HF folder + summary."""
+"""Run one SFT stage: load the init model, freeze/unfreeze, mix data, train, save HF folder + summary."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from base_training.config import SFTConfig
+from base_training.config import SFTConfig, compose_config
 from base_training.dataset import DataError, build_dataset
 from base_training.encode import SFTCollator
 from base_training.modules import StageConfigError, select_trainable, trainable_table
@@ -31,7 +32,8 @@ def resolve_init(init: str, seed: int = 0) -> Path:
     path = Path(init).expanduser()
     if not (path / "config.json").is_file():
         raise StageConfigError(
-            f"init={init!r} is not a model folder (no config.json). Use tiny:// or a previous stage's output_dir."
+            f"init={init!r} is not a model folder (no config.json). "
+            "Use tiny:// or a previous stage's output_dir."
         )
     return path
 
@@ -84,12 +86,24 @@ def _training_arguments(cfg: DictConfig, checkpoints_dir: Path):
     )
 
 
-def _completed_summary(out_dir: Path, cfg: DictConfig) -> dict | None:
+def _run_identity(cfg) -> dict:
+    """The config as a plain dict, minus train.resume (how to continue is not part of what was trained)."""
+    plain = OmegaConf.to_container(OmegaConf.create(cfg), resolve=True)
+    plain.get("train", {}).pop("resume", None)
+    return plain
+
+
+def _is_finished(out_dir: Path, cfg: DictConfig) -> bool:
+    """True when ``out_dir`` holds this exact stage run, finished; a finished *different* run is an error."""
     summary_path = out_dir / SUMMARY_FILE
-    if cfg.train.resume != "auto" or not summary_path.is_file():
-        return None
-    summary = json.loads(summary_path.read_text())
-    return summary if summary.get("steps") == cfg.train.steps and summary.get("stage") == cfg.stage.name else None
+    if not summary_path.is_file():
+        return False
+    if _run_identity(json.loads(summary_path.read_text()).get("config") or {}) == _run_identity(cfg):
+        return True
+    raise StageConfigError(
+        f"{out_dir} already holds a finished stage run with a different config. Choose another output_dir, "
+        "or set train.resume=never to train again from scratch there."
+    )
 
 
 def _data_table(reports) -> str:
@@ -104,8 +118,11 @@ def run_stage(cfg) -> Path:
     if cfg.train.resume not in ("auto", "never"):
         raise StageConfigError(f"train.resume must be auto or never, got {cfg.train.resume!r}")
     out_dir = Path(cfg.output_dir).expanduser()
-    done = _completed_summary(out_dir, cfg)
-    if done is not None:
+    checkpoints_dir = out_dir / "checkpoints"
+    if cfg.train.resume == "never":
+        shutil.rmtree(checkpoints_dir, ignore_errors=True)
+        (out_dir / SUMMARY_FILE).unlink(missing_ok=True)
+    elif _is_finished(out_dir, cfg):
         print(f"[sft] stage {cfg.stage.name} already complete in {out_dir} (train.resume=never to redo)")
         return out_dir
     started = time.time()
@@ -117,7 +134,6 @@ def run_stage(cfg) -> Path:
     dataset, reports = build_dataset(cfg.data, processor)
     print(_data_table(reports))
 
-    checkpoints_dir = out_dir / "checkpoints"
     resume_from = last_complete_checkpoint(checkpoints_dir) if cfg.train.resume == "auto" else None
     if resume_from:
         print(f"[sft] resuming from {resume_from}")
@@ -153,19 +169,24 @@ def run_stage(cfg) -> Path:
             "config": OmegaConf.to_container(cfg, resolve=True),
         }
         (out_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2))
-    print(f"[sft] stage {cfg.stage.name} done: {trainer.state.global_step} steps, "
-          f"final loss {losses[-1][1] if losses else float('nan'):.4f} -> {out_dir}")
+    print(
+        f"[sft] stage {cfg.stage.name} done: {trainer.state.global_step} steps, "
+        f"final loss {losses[-1][1] if losses else float('nan'):.4f} -> {out_dir}"
+    )
     return out_dir
 
 
-def sft_warmup(model_dir: str, train_parquet: str, out_dir: str, steps: int = 20, lr: float = 1e-4,
-               batch_size: int = 4, max_length: int = 1024, seed: int = 0) -> Path:
+def sft_warmup(
+    model_dir: str,
+    train_parquet: str,
+    out_dir: str,
+    steps: int = 20,
+    lr: float = 1e-4,
+    batch_size: int = 4,
+    max_length: int = 1024,
+    seed: int = 0,
+) -> Path:
     """Instruct-stage warm-up on an `rlvr data` parquet (ground truth as <answer>), for the RL quickstart."""
-    from hydra import compose, initialize_config_module
-
-    from base_training.config import register_configs
-
-    register_configs()
     overrides = [
         "stage=instruct",
         f"train.steps={steps}",
@@ -176,15 +197,21 @@ def sft_warmup(model_dir: str, train_parquet: str, out_dir: str, steps: int = 20
         f"train.logging_steps={max(1, steps // 10)}",
         f"data.max_length={max_length}",
     ]
-    with initialize_config_module("base_training.conf", version_base=None):
-        cfg = compose("sft", overrides=overrides)
+    cfg = compose_config(overrides)
     # paths set by merge, not overrides: they then need no Hydra quoting
-    return run_stage(OmegaConf.merge(cfg, {
-        "init": str(model_dir),
-        "output_dir": str(out_dir),
-        "data": {"sources": [{"path": str(train_parquet), "ratio": 1.0, "format": "rl"}]},
-        "stage": {"trainable": [{"name": "all", "patterns": ["."], "lr": None}]},  # one LR for the whole model
-    }))
+    return run_stage(
+        OmegaConf.merge(
+            cfg,
+            {
+                "init": str(model_dir),
+                "output_dir": str(out_dir),
+                "data": {"sources": [{"path": str(train_parquet), "ratio": 1.0, "format": "rl"}]},
+                "stage": {
+                    "trainable": [{"name": "all", "patterns": ["."], "lr": None}]
+                },  # one LR for the whole model
+            },
+        )
+    )
 
 
 __all__ = ["run_stage", "sft_warmup", "resolve_init", "DataError", "StageConfigError"]

@@ -37,8 +37,11 @@ class StageTrainer(Trainer):
             if param.requires_grad and clean in group_of:
                 buckets.setdefault((group_of[clean], name in decay), []).append(param)
         optimizer_groups = [
-            {"params": params, "lr": self.param_groups[index].lr,
-             "weight_decay": self.args.weight_decay if decays else 0.0}
+            {
+                "params": params,
+                "lr": self.param_groups[index].lr,
+                "weight_decay": self.args.weight_decay if decays else 0.0,
+            }
             for (index, decays), params in sorted(buckets.items())
         ]
         optimizer_cls, optimizer_kwargs = self.get_optimizer_cls_and_kwargs(self.args, opt_model)

@@ -136,7 +136,11 @@ def _model_config(size: TinySize, tokenizer):
         "num_key_value_heads": size.num_key_value_heads,
         "max_position_embeddings": size.max_position_embeddings,
         "max_window_layers": size.num_hidden_layers,
-        "rope_parameters": {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": size.mrope_section()},
+        "rope_parameters": {
+            "rope_type": "default",
+            "rope_theta": 10000.0,
+            "mrope_section": size.mrope_section(),
+        },
         "bos_token_id": None,  # Qwen tokenizers add no BOS
         "eos_token_id": ids("<|im_end|>"),
         "pad_token_id": ids("<|endoftext|>"),
@@ -217,13 +221,18 @@ def build_tiny_qwen2_5_vl(out_dir: str | os.PathLike, seed: int = 0, **size_over
         return out_dir
     if out_dir.exists() and any(out_dir.iterdir()) and existing is None:
         raise FileExistsError(
-            f"{out_dir} exists and is not a tiny-model build (no {MARKER_FILE}); choose an empty or new folder."
+            f"{out_dir} exists and is not a tiny-model build (no {MARKER_FILE}); use an empty or new folder."
         )
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.building-", dir=out_dir.parent))
     try:
         _write_build(staging, size, seed)
-        marker = {"config_hash": wanted, "seed": seed, "size": asdict(size), "builder_version": BUILDER_VERSION}
+        marker = {
+            "config_hash": wanted,
+            "seed": seed,
+            "size": asdict(size),
+            "builder_version": BUILDER_VERSION,
+        }
         (staging / MARKER_FILE).write_text(json.dumps(marker, indent=2))
         if out_dir.exists():  # a finished build of another config (checked above): replace it
             shutil.rmtree(out_dir)

@@ -43,7 +43,7 @@ STOPWORDS = frozenset(normalize_word(w) for w in (
     "is are was were be been being am of in on at to for with and or by from as there this that these "
     "those it its which has have had seen noted present visible evident identified show shows showing "
     "demonstrate demonstrates demonstrated consistent suggestive suggests suggest finding findings "
-    "image images likely probably possible appears appear compatible"
+    "image images likely probably possible appears appear compatible side sided"
 ).split())
 
 

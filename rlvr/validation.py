@@ -13,6 +13,7 @@ from omegaconf import DictConfig, OmegaConf
 from rlvr.composition import RecipeError
 from rlvr.config import CHOICES
 
+LOCAL_ONLY_REWARD_KEYS = ("num_workers", "timeout_s")  # our reward pool's settings, not RewardConfig fields
 # Columns of verl's RL parquet schema that every backend reads (images are optional: text-only sets).
 REQUIRED_COLUMNS = ("data_source", "prompt", "reward_model")
 REQUIRED_REWARD_FIELDS = ("ground_truth",)
@@ -26,6 +27,7 @@ def validate_recipe(cfg: DictConfig) -> None:
         *check_model(cfg),
         *check_data(cfg),
         *check_rollout_engine(cfg),
+        *check_reward(cfg),
     ]
     if problems:
         bullet = "\n  - "
@@ -126,4 +128,19 @@ def check_rollout_engine(cfg: DictConfig) -> list[str]:
     if importlib.util.find_spec("vllm") is None:
         return ["rollout.engine=vllm but vLLM is not installed here: `pip install -e '.[gpu]'` "
                 "on a GPU machine, or use rollout.engine=hf (or auto)"]
+    return []
+
+
+def reward_settings(cfg: DictConfig) -> dict:
+    """The recipe's ``reward`` block as ``rewards.score.RewardConfig`` keyword arguments."""
+    return {k: v for k, v in OmegaConf.to_container(cfg.reward).items() if k not in LOCAL_ONLY_REWARD_KEYS}
+
+
+def check_reward(cfg: DictConfig) -> list[str]:
+    from rewards.score import RewardConfig
+
+    try:
+        RewardConfig.from_mapping(reward_settings(cfg), where="recipe key reward")
+    except (TypeError, ValueError) as exc:
+        return [f"reward: {exc}"]
     return []

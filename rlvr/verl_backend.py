@@ -20,12 +20,12 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from rlvr.composition import RecipeError
+from rlvr.validation import reward_settings
 
 VERL_CONFIG_MODULE = "verl.trainer.config"
 VERL_CONFIG_NAME = "ppo_trainer"
 REWARD_FUNCTION_PATH = "pkg://rewards.verl_adapter"
 REWARD_FUNCTION_NAME = "compute_score"
-LOCAL_ONLY_REWARD_KEYS = ("num_workers", "timeout_s")  # our reward pool's settings, not RewardConfig fields
 METRICS_FILE = "metrics.jsonl"
 
 
@@ -62,7 +62,7 @@ def verl_overrides(cfg: DictConfig) -> list[str]:
     if cfg.logger.jsonl:
         loggers.append("file")
     env = {"VERL_FILE_LOGGER_PATH": str(out_dir / METRICS_FILE), "TENSORBOARD_DIR": str(out_dir / "tensorboard")}
-    reward_kwargs = {key: value for key, value in cfg.reward.items() if key not in LOCAL_ONLY_REWARD_KEYS}
+    reward_kwargs = reward_settings(cfg)
     settings: dict[str, Any] = {
         "algorithm.adv_estimator": algo.adv_estimator,
         "algorithm.norm_adv_by_std_in_grpo": algo.norm_adv_by_std_in_grpo,

@@ -39,8 +39,12 @@ def write_captions(folder: Path, n: int = 8) -> Path:
 
 def write_text_chat(folder: Path, n: int = 6) -> Path:
     rows = [
-        {"messages": [{"role": "user", "content": f"Is {k} more than five?"},
-                      {"role": "assistant", "content": "yes" if k > 5 else "no"}]}
+        {
+            "messages": [
+                {"role": "user", "content": f"Is {k} more than five?"},
+                {"role": "assistant", "content": "yes" if k > 5 else "no"},
+            ]
+        }
         for k in range(n)
     ]
     return write_jsonl(folder / "text_chat.jsonl", rows)
@@ -48,7 +52,13 @@ def write_text_chat(folder: Path, n: int = 6) -> Path:
 
 def fast_overrides(**extra) -> list[str]:
     """Hydra overrides for a few-step CPU run; ``extra`` adds/overrides key=value pairs."""
-    values = {"train.steps": 4, "train.batch_size": 4, "train.logging_steps": 1, "train.save_steps": 2,
-              "train.lr_scheduler": "constant", "data.max_length": 256}
+    values = {
+        "train.steps": 4,
+        "train.batch_size": 4,
+        "train.logging_steps": 1,
+        "train.save_steps": 2,
+        "train.lr_scheduler": "constant",
+        "data.max_length": 256,
+    }
     values.update(extra)
     return [f"{k}={v}" for k, v in values.items()]

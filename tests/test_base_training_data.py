@@ -21,10 +21,16 @@ def processor(tmp_path_factory):
 
 
 def data_cfg(*sources, **extra):
-    base = {"sources": [{"path": str(p), "ratio": r, "format": "auto", "name": None} for p, r in sources],
-            "num_samples": None, "max_length": 256, "on_error": "skip", "max_reported_errors": 10,
-            "caption_prompt": "<image>Describe the image.", "seed": 0,
-            "rl_think_template": "The question asks: {question} The answer is {answer}."}
+    base = {
+        "sources": [{"path": str(p), "ratio": r, "format": "auto", "name": None} for p, r in sources],
+        "num_samples": None,
+        "max_length": 256,
+        "on_error": "skip",
+        "max_reported_errors": 10,
+        "caption_prompt": "<image>Describe the image.",
+        "seed": 0,
+        "rl_think_template": "The question asks: {question} The answer is {answer}.",
+    }
     return OmegaConf.create({**base, **extra})
 
 
@@ -49,18 +55,30 @@ def test_rl_parquet_rows_become_think_answer_targets(tmp_path, processor):
 
 def test_labels_cover_only_assistant_turns(tmp_path, processor):
     (tmp_path / "red.png").write_bytes(draw_png("red"))
-    chat = write_jsonl(tmp_path / "chat.jsonl", [{
-        "messages": [{"role": "system", "content": "Be brief."},
-                     {"role": "user", "content": "<image>What color?"},
-                     {"role": "assistant", "content": "red"},
-                     {"role": "user", "content": "Shape?"},
-                     {"role": "assistant", "content": "<think>round</think><answer>circle</answer>"}],
-        "images": ["red.png"],
-    }])
+    chat = write_jsonl(
+        tmp_path / "chat.jsonl",
+        [
+            {
+                "messages": [
+                    {"role": "system", "content": "Be brief."},
+                    {"role": "user", "content": "<image>What color?"},
+                    {"role": "assistant", "content": "red"},
+                    {"role": "user", "content": "Shape?"},
+                    {"role": "assistant", "content": "<think>round</think><answer>circle</answer>"},
+                ],
+                "images": ["red.png"],
+            }
+        ],
+    )
     dataset, _ = build_dataset(data_cfg((chat, 1.0)), processor)
     features = dataset[0]
-    assert decoded_targets(processor, features) == "red<|im_end|><think>round</think><answer>circle</answer><|im_end|>"
-    vision_ids = processor.tokenizer.convert_tokens_to_ids(["<|image_pad|>", "<|vision_start|>", "<|vision_end|>"])
+    assert (
+        decoded_targets(processor, features)
+        == "red<|im_end|><think>round</think><answer>circle</answer><|im_end|>"
+    )
+    vision_ids = processor.tokenizer.convert_tokens_to_ids(
+        ["<|image_pad|>", "<|vision_start|>", "<|vision_end|>"]
+    )
     assert not set(features["labels"].tolist()) & set(vision_ids)
 
 
@@ -68,8 +86,11 @@ def test_caption_rows_and_text_only_rows_batch_together(tmp_path, processor):
     captions, text = write_captions(tmp_path, n=2), write_text_chat(tmp_path, n=2)
     dataset, reports = build_dataset(data_cfg((captions, 1.0), (text, 1.0)), processor)
     targets = {decoded_targets(processor, dataset[i]) for i in range(len(dataset))}
-    assert targets == {"A red circle on a dark CT image.<|im_end|>", "A green square on a dark CT image.<|im_end|>",
-                       "no<|im_end|>"}
+    assert targets == {
+        "A red circle on a dark CT image.<|im_end|>",
+        "A green square on a dark CT image.<|im_end|>",
+        "no<|im_end|>",
+    }
     batch = SFTCollator(pad_token_id=processor.tokenizer.pad_token_id)([dataset[i] for i in range(4)])
     assert batch["input_ids"].shape == batch["labels"].shape == batch["mm_token_type_ids"].shape
     assert batch["image_grid_thw"].shape == (2, 3)  # only the two caption rows carry images
@@ -79,21 +100,29 @@ def test_caption_rows_and_text_only_rows_batch_together(tmp_path, processor):
 def test_bad_rows_are_reported_with_file_and_row_then_skipped(tmp_path, processor, capsys):
     (tmp_path / "broken.png").write_bytes(b"not a png")
     good = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}
-    path = write_jsonl(tmp_path / "mixed.jsonl", [
-        good,
-        "{not json",
-        {"messages": [{"role": "user", "content": "<image>x"}, {"role": "assistant", "content": "y"}]},
-        {"image": "img/missing.png", "caption": "c"},
-        {"messages": [{"role": "user", "content": "q"}]},
-        {"image": "broken.png", "caption": "c"},
-        {"something": 1},
-    ])
+    path = write_jsonl(
+        tmp_path / "mixed.jsonl",
+        [
+            good,
+            "{not json",
+            {"messages": [{"role": "user", "content": "<image>x"}, {"role": "assistant", "content": "y"}]},
+            {"image": "img/missing.png", "caption": "c"},
+            {"messages": [{"role": "user", "content": "q"}]},
+            {"image": "broken.png", "caption": "c"},
+            {"something": 1},
+        ],
+    )
     _, (report,) = build_dataset(data_cfg((path, 1.0)), processor)
     assert (report.rows, report.valid, report.bad) == (7, 1, 6)
     err = capsys.readouterr().err
-    for row, reason in [(2, "invalid JSON"), (3, "1 '<image>' placeholder(s) but 0 image(s)"),
-                        (4, "image file not found"), (5, "the last message must be the assistant"),
-                        (6, "image cannot be decoded"), (7, "cannot tell the row format")]:
+    for row, reason in [
+        (2, "invalid JSON"),
+        (3, "1 '<image>' placeholder(s) but 0 image(s)"),
+        (4, "image file not found"),
+        (5, "the last message must be the assistant"),
+        (6, "image cannot be decoded"),
+        (7, "cannot tell the row format"),
+    ]:
         assert f"mixed.jsonl:{row}: {reason}" in err
 
     with pytest.raises(DataError, match=r"mixed\.jsonl:2: invalid JSON"):

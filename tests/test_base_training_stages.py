@@ -11,7 +11,8 @@ from base_training_fixtures import fast_overrides, write_captions, write_text_ch
 from omegaconf import OmegaConf
 from torch import nn
 
-from base_training.cli import compose_config, main
+from base_training.cli import main
+from base_training.config import compose_config
 from base_training.modules import StageConfigError, select_trainable
 from base_training.run import SUMMARY_FILE, run_stage, sft_warmup
 from base_training.stage_trainer import last_complete_checkpoint
@@ -24,14 +25,25 @@ def workdir(tmp_path_factory):
     from rlvr.data.synth import write_synth
 
     synth = write_synth(root / "synth", n=9, seed=0)["train"]
-    return {"root": root, "tiny": build_tiny_qwen2_5_vl(root / "tiny"), "captions": write_captions(root, n=8),
-            "text": write_text_chat(root, n=6), "synth": synth}
+    return {
+        "root": root,
+        "tiny": build_tiny_qwen2_5_vl(root / "tiny"),
+        "captions": write_captions(root, n=8),
+        "text": write_text_chat(root, n=6),
+        "synth": synth,
+    }
 
 
 def stage_config(stage: str, init, out, sources, lr: float, **extra):
     cfg = compose_config([f"stage={stage}", *fast_overrides(**{"train.lr": lr, **extra})])
-    cfg = OmegaConf.merge(cfg, {"init": str(init), "output_dir": str(out),
-                                "data": {"sources": [{"path": str(p), "ratio": r} for p, r in sources]}})
+    cfg = OmegaConf.merge(
+        cfg,
+        {
+            "init": str(init),
+            "output_dir": str(out),
+            "data": {"sources": [{"path": str(p), "ratio": r} for p, r in sources]},
+        },
+    )
     for group in cfg.stage.trainable:  # one LR everywhere so a few CPU steps visibly move every group
         group.lr = None
     return cfg
@@ -45,10 +57,16 @@ def load(path):
 
 def changed_parts(before: dict, after: dict) -> dict[str, bool]:
     """For projector / vision tower / LLM: did ANY of its parameters change at all (bit-level)?"""
-    parts = {"projector": "model.visual.merger.", "vision_tower": "model.visual.", "language_model": "model.language_model."}
+    parts = {
+        "projector": "model.visual.merger.",
+        "vision_tower": "model.visual.",
+        "language_model": "model.language_model.",
+    }
     result = {}
     for part, prefix in parts.items():
-        names = [n for n in before if n.startswith(prefix) and (part != "vision_tower" or ".merger." not in n)]
+        names = [
+            n for n in before if n.startswith(prefix) and (part != "vision_tower" or ".merger." not in n)
+        ]
         result[part] = any(not torch.equal(before[n], after[n]) for n in names)
     return result
 
@@ -60,7 +78,9 @@ def fixed_batch_loss(model_dir, sources) -> float:
     from base_training.encode import SFTCollator
 
     processor = AutoProcessor.from_pretrained(model_dir)
-    cfg = OmegaConf.merge(compose_config([]), {"data": {"sources": [{"path": str(p), "ratio": r} for p, r in sources]}})
+    cfg = OmegaConf.merge(
+        compose_config([]), {"data": {"sources": [{"path": str(p), "ratio": r} for p, r in sources]}}
+    )
     dataset, _ = build_dataset(cfg.data, processor)
     batch = SFTCollator(processor.tokenizer.pad_token_id)([dataset[i] for i in range(len(dataset))])
     with torch.no_grad():
@@ -72,25 +92,39 @@ def pipeline(workdir):
     """align_shallow -> align_deep -> instruct -> reasoning (CLI), each init = previous output."""
     root, outs = workdir["root"], {}
     captions = [(workdir["captions"], 1.0)]
-    outs["align_shallow"] = run_stage(stage_config("align_shallow", workdir["tiny"], root / "s1", captions, 1e-2))
-    outs["align_deep"] = run_stage(stage_config("align_deep", outs["align_shallow"], root / "s2", captions, 5e-3))
+    outs["align_shallow"] = run_stage(
+        stage_config("align_shallow", workdir["tiny"], root / "s1", captions, 1e-2)
+    )
+    outs["align_deep"] = run_stage(
+        stage_config("align_deep", outs["align_shallow"], root / "s2", captions, 5e-3)
+    )
     mixture = [(workdir["synth"], 0.5), (workdir["text"], 0.5)]
-    outs["instruct"] = run_stage(stage_config("instruct", outs["align_deep"], root / "s3", mixture, 3e-3,
-                                              **{"data.num_samples": 12}))
-    rc = main(["stage=reasoning", f"init={outs['instruct']}", f"output_dir={root / 's4'}",
-               f"data.sources=[{{path: '{workdir['synth']}', ratio: 1}}]",
-               *fast_overrides(**{"train.lr": 3e-3, "train.steps": 2})])
+    outs["instruct"] = run_stage(
+        stage_config("instruct", outs["align_deep"], root / "s3", mixture, 3e-3, **{"data.num_samples": 12})
+    )
+    rc = main(
+        [
+            "stage=reasoning",
+            f"init={outs['instruct']}",
+            f"output_dir={root / 's4'}",
+            f"data.sources=[{{path: '{workdir['synth']}', ratio: 1}}]",
+            *fast_overrides(**{"train.lr": 3e-3, "train.steps": 2}),
+        ]
+    )
     assert rc == 0
     outs["reasoning"] = root / "s4"
     return outs
 
 
-@pytest.mark.parametrize("stage, init, expected", [
-    ("align_shallow", "tiny", {"projector": True, "vision_tower": False, "language_model": False}),
-    ("align_deep", "align_shallow", {"projector": True, "vision_tower": True, "language_model": False}),
-    ("instruct", "align_deep", {"projector": True, "vision_tower": True, "language_model": True}),
-    ("reasoning", "instruct", {"projector": True, "vision_tower": True, "language_model": True}),
-])
+@pytest.mark.parametrize(
+    "stage, init, expected",
+    [
+        ("align_shallow", "tiny", {"projector": True, "vision_tower": False, "language_model": False}),
+        ("align_deep", "align_shallow", {"projector": True, "vision_tower": True, "language_model": False}),
+        ("instruct", "align_deep", {"projector": True, "vision_tower": True, "language_model": True}),
+        ("reasoning", "instruct", {"projector": True, "vision_tower": True, "language_model": True}),
+    ],
+)
 def test_stage_trains_exactly_its_modules(pipeline, workdir, stage, init, expected):
     before = load(workdir["tiny"] if init == "tiny" else pipeline[init])
     after = load(pipeline[stage])
@@ -109,7 +143,9 @@ def test_stage_output_is_a_loadable_folder_with_summary(pipeline):
     assert [g["name"] for g in shallow["module_groups"]] == ["projector"]
     assert 0 < shallow["trainable_params"] < shallow["total_params"]
     processor = AutoProcessor.from_pretrained(pipeline["reasoning"])
-    assert "<|image_pad|>" in processor.apply_chat_template([{"role": "user", "content": "<image>q"}], tokenize=False)
+    assert "<|image_pad|>" in processor.apply_chat_template(
+        [{"role": "user", "content": "<image>q"}], tokenize=False
+    )
 
 
 def test_loss_goes_down(pipeline, workdir):
@@ -123,7 +159,7 @@ def test_resume_picks_last_complete_checkpoint_after_a_kill(workdir, capsys):
     out = workdir["root"] / "resume"
     cfg = stage_config("align_shallow", workdir["tiny"], out, [(workdir["captions"], 1.0)], 1e-2)
     run_stage(cfg)
-    # simulate a kill during step 3's checkpoint: final outputs gone, checkpoint-4 gone, checkpoint-3 half-written
+    # simulate a kill while saving step 3: no final output, no checkpoint-4, checkpoint-3 half-written
     (out / SUMMARY_FILE).unlink()
     shutil.rmtree(out / "checkpoints" / "checkpoint-4")
     (out / "checkpoints" / "checkpoint-3").mkdir()
@@ -136,10 +172,15 @@ def test_resume_picks_last_complete_checkpoint_after_a_kill(workdir, capsys):
     run_stage(cfg)  # a finished stage is not redone
     assert (out / SUMMARY_FILE).stat().st_mtime_ns == stamp
     assert "already complete" in capsys.readouterr().out
+    cfg.train.lr = 1e-3
+    with pytest.raises(StageConfigError, match="finished stage run with a different config"):
+        run_stage(cfg)
 
 
 def test_sft_warmup_on_rl_parquet(workdir):
-    out = sft_warmup(workdir["tiny"], workdir["synth"], workdir["root"] / "warm", steps=2, lr=1e-3, batch_size=2)
+    out = sft_warmup(
+        workdir["tiny"], workdir["synth"], workdir["root"] / "warm", steps=2, lr=1e-3, batch_size=2
+    )
     summary = json.loads((out / SUMMARY_FILE).read_text())
     assert summary["steps"] == 2 and summary["trainable_params"] == summary["total_params"]
     assert (out / "model.safetensors").is_file() and (out / "processor_config.json").is_file()
@@ -157,7 +198,9 @@ def group(name, *patterns, lr=None):
 
 
 def test_error_when_model_lacks_the_named_part():
-    with pytest.raises(StageConfigError, match=r"pattern '\^model\\\\.visual.*matches no parameter of TextOnlyLM"):
+    with pytest.raises(
+        StageConfigError, match=r"pattern '\^model\\\\.visual.*matches no parameter of TextOnlyLM"
+    ):
         select_trainable(TextOnlyLM(), [group("projector", r"^model\.visual\.merger\.")], 1e-3)
 
 

@@ -32,7 +32,15 @@ def test_build_is_small_and_ties_embeddings(loaded):
 def test_special_tokens_are_single_ids(loaded):
     processor, model = loaded
     tok = processor.tokenizer
-    for token in ["<|im_start|>", "<|im_end|>", "<|image_pad|>", "<think>", "</think>", "<answer>", "</answer>"]:
+    for token in [
+        "<|im_start|>",
+        "<|im_end|>",
+        "<|image_pad|>",
+        "<think>",
+        "</think>",
+        "<answer>",
+        "</answer>",
+    ]:
         assert len(tok.encode(token, add_special_tokens=False)) == 1, token
     assert tok.eos_token == "<|im_end|>" and tok.pad_token == "<|endoftext|>"
     assert model.config.image_token_id == tok.convert_tokens_to_ids("<|image_pad|>")
@@ -59,7 +67,9 @@ def test_image_tokens_match_processor_grid_and_generate_runs(loaded):
 
 def test_text_only_generate(loaded):
     processor, model = loaded
-    text = processor.apply_chat_template([{"role": "user", "content": "Is it normal?"}], add_generation_prompt=True)
+    text = processor.apply_chat_template(
+        [{"role": "user", "content": "Is it normal?"}], add_generation_prompt=True
+    )
     inputs = processor(text=[text], return_tensors="pt")
     with torch.no_grad():
         out = model.generate(**inputs, max_new_tokens=3, do_sample=False)
@@ -81,7 +91,12 @@ def test_chat_template_renders_think_answer_response(loaded):
 
 def test_to_qwen_messages_splits_image_placeholders():
     parts = to_qwen_messages([{"role": "user", "content": "A<image>B<image>"}])[0]["content"]
-    assert parts == [{"type": "text", "text": "A"}, {"type": "image"}, {"type": "text", "text": "B"}, {"type": "image"}]
+    assert parts == [
+        {"type": "text", "text": "A"},
+        {"type": "image"},
+        {"type": "text", "text": "B"},
+        {"type": "image"},
+    ]
 
 
 def test_second_build_is_cached_and_other_config_rebuilds(tiny_dir):

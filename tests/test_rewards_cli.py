@@ -29,7 +29,9 @@ def test_demo_file_scores_every_row_with_all_four_types(capsys, tmp_path):
     assert len(scored) == total
     assert all(set(row["scores"]) >= {"score", "acc", "format"} and row["error"] is None for row in scored)
     hacks = [row for row in scored if row["note"].startswith("hacking")]
-    assert hacks and all(row["scores"]["acc"] == 0.0 for row in hacks)
+    assert len(hacks) >= 10
+    assert all(row["scores"]["acc"] == 0.0 for row in hacks if row["verifier"] != "open")
+    assert all(row["scores"]["acc"] <= 0.5 for row in hacks)  # keyword stuffing keeps F1's partial credit
 
 
 def test_malformed_rows_are_reported_with_file_and_line_and_counted(capsys, tmp_path):

@@ -55,6 +55,7 @@ METRICS = [{"open_metric": m} for m in ("f1", "recall")]
         ("Pneumonia.", "pneumonia"),
         ("consistent with pneumonia", "pneumonia"),
         ("There is a pneumothorax", "pneumothorax"),
+        ("left-sided", "left"),
         ("pneumonia cannot be excluded", "pneumonia"),  # a hedge, not a negation
         ("no pneumonia", "no pneumonia"),
         ("pneumonia is absent", "no evidence of pneumonia"),

@@ -197,7 +197,9 @@ EXTRA_INFOS = st.one_of(
         {},
         optional={
             # an unknown answer_type is a data error (see test_unknown_answer_type_is_a_clear_error)
-            "answer_type": st.sampled_from(["choice", "closed", "numeric", "open", "CLOSED", "mcq", "", None]),
+            "answer_type": st.sampled_from(
+                ["choice", "closed", "numeric", "open", "CLOSED", "mcq", "yes/no", "", None]
+            ),
             "options": st.one_of(st.dictionaries(st.text(max_size=3), SCALARS, max_size=6),
                                  st.lists(SCALARS, max_size=4), SCALARS),
             "question": SCALARS,

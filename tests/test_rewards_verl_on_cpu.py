@@ -44,7 +44,7 @@ SAMPLES = [  # (data_source, response, ground_truth, extra_info as it comes back
         "4",
         {"answer_type": "numeric", "options": [("A", None)], "index": np.int64(3)},
     ),
-    ("pmc_vqa", "the left kidney <answer>kidney cyst</answer>", "renal cyst", None),
+    ("pmc_vqa", "the left kidney <answer>kidney cyst</answer>", "renal cyst", {}),  # verl needs a dict
 ]
 
 
@@ -155,3 +155,4 @@ def test_parquet_shaped_extra_info_is_normalised():
     assert adapter.normalize_extra_info([("A", "x"), ("B", None)]) == {}
     assert adapter.normalize_extra_info({"options": [("A", "x"), ("B", None)]})["options"] == {"A": "x"}
     assert adapter.normalize_extra_info(None) == {}
+    assert adapter.compute_score("synth", "<answer>yes</answer>", np.array(["yes"]), None)["acc"] == 1.0

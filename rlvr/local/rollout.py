@@ -108,7 +108,7 @@ class RolloutWorker:
             sequences, self.eos_ids, self.pad_id, sampling.max_new_tokens
         )
         texts = [
-            self.processor.tokenizer.decode(ids[: int(n)], skip_special_tokens=False)
+            self.processor.tokenizer.decode(ids[: int(n)], skip_special_tokens=True)
             for ids, n in zip(response_ids.tolist(), response_mask.sum(-1).tolist(), strict=True)
         ]
         return Rollout(prompts, response_ids, response_mask, texts)

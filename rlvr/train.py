@@ -1,0 +1,130 @@
+"""``rlvr train recipe=NAME [key=value ...] [-m]``: compose, validate and run an RL recipe (or a sweep).
+
+``dry_run=true`` stops after validation (verl's own ``validate_config`` for backend=verl) and prints the
+resolved config; it needs no GPU.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+from omegaconf import DictConfig, OmegaConf
+
+from rlvr.composition import RecipeError, compose_recipe, list_recipes
+from rlvr.multirun import expand_sweep, run_sweep, submit_sweep_jobs
+from rlvr.validation import validate_recipe
+from rlvr.verl_backend import ClusterError
+
+USAGE = """usage: rlvr train recipe=NAME [key=value ...] [-m|--multirun]
+
+  recipe=NAME        a shipped recipe (`rlvr recipes` lists them)
+  key=value          Hydra overrides, e.g. algorithm.kl_coef=0.01 rollout.n=4 model=qwen2_5_vl_7b
+  dry_run=true       compose + validate + print the resolved config, then exit (no GPU needed)
+  -m, --multirun     sweep: algorithm.kl_coef=0,0.001,0.01 rollout.n=4,8 runs every combination,
+                     each in <trainer.output_dir>/multirun/<i>; summarise with `rlvr sweep summary DIR`
+"""
+EXIT_USER_ERROR = 2
+EXIT_CLUSTER_ERROR = 3
+
+
+def parse_args(argv: list[str]) -> tuple[str, list[str], bool]:
+    """(recipe name, Hydra overrides, multirun?) from the command line."""
+    multirun = any(a in ("-m", "--multirun") for a in argv)
+    args = [a for a in argv if a not in ("-m", "--multirun")]
+    recipes = [a.split("=", 1)[1] for a in args if a.startswith("recipe=")]
+    unknown_flags = [a for a in args if a.startswith("-")]
+    if unknown_flags:
+        raise RecipeError(f"unknown option(s) {' '.join(unknown_flags)}\n\n{USAGE}")
+    if len(recipes) != 1:
+        raise RecipeError(f"give exactly one recipe=NAME (shipped: {', '.join(list_recipes())})\n\n{USAGE}")
+    return recipes[0], [a for a in args if not a.startswith("recipe=")], multirun
+
+
+def prepare(cfg: DictConfig) -> DictConfig | None:
+    """Resolve and validate ``cfg``; for backend=verl also build and validate verl's config (returned)."""
+    OmegaConf.resolve(cfg)
+    validate_recipe(cfg)
+    if cfg.backend != "verl":
+        return None
+    from rlvr.verl_backend import build_verl_config, validate_verl_config
+
+    verl_cfg = build_verl_config(cfg)
+    validate_verl_config(verl_cfg)
+    return verl_cfg
+
+
+def print_dry_run(cfg: DictConfig, verl_cfg: DictConfig | None) -> None:
+    print(f"# recipe {cfg.recipe!r}, resolved and validated (dry run: nothing was trained)")
+    print(OmegaConf.to_yaml(cfg))
+    if verl_cfg is not None:
+        print("# verl ppo_trainer config built from it; passed verl.utils.config.validate_config")
+        print(OmegaConf.to_yaml(verl_cfg))
+        if cfg.rollout.engine in ("auto", "vllm") and importlib.util.find_spec("vllm") is None:
+            print("# note: vLLM is not installed here; the cluster's GPU workers need it (checked at run time)")
+
+
+def run_backend(cfg: DictConfig) -> dict:
+    if cfg.backend == "verl":
+        from rlvr.verl_backend import run as run_verl
+
+        return run_verl(cfg)
+    from rlvr.local import run as run_local
+
+    return run_local(cfg)
+
+
+def train_one(cfg: DictConfig) -> dict:
+    verl_cfg = prepare(cfg)
+    if cfg.dry_run:
+        print_dry_run(cfg, verl_cfg)
+        return {}
+    summary = run_backend(cfg)
+    print(f"done: {cfg.trainer.output_dir}/summary.json")
+    return summary
+
+
+def train_sweep(recipe: str, overrides: list[str]) -> None:
+    fixed, _ = expand_sweep(overrides)
+    base = compose_recipe(recipe, fixed)
+    if base.backend == "verl" and base.cluster.dashboard_address:
+        jobs = submit_sweep_jobs(recipe, overrides, str(base.cluster.dashboard_address), dry_run=base.dry_run)
+        verb = "would submit" if base.dry_run else "submitted"
+        print(f"{verb} {len(jobs)} Ray job(s) to {base.cluster.dashboard_address}:")
+        print("\n".join(f"  {job}" for job in jobs))
+        return
+
+    def run_point(cfg: DictConfig) -> dict:
+        verl_cfg = prepare(cfg)
+        if cfg.dry_run:
+            print(f"  valid ({cfg.backend}{', verl validate_config passed' if verl_cfg is not None else ''}): "
+                  f"{cfg.trainer.output_dir}")
+            return {}
+        return run_backend(cfg)
+
+    sweep_dir, results = run_sweep(recipe, overrides, run_point)
+    print(f"sweep of {len(results)} point(s) in {sweep_dir}; summarise: rlvr sweep summary {sweep_dir}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if any(a in ("-h", "--help") for a in argv):
+        print(USAGE)
+        return 0
+    try:
+        recipe, overrides, multirun = parse_args(argv)
+        if multirun:
+            train_sweep(recipe, overrides)
+        else:
+            train_one(compose_recipe(recipe, overrides))
+    except RecipeError as exc:
+        print(f"rlvr train: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except ClusterError as exc:
+        print(f"rlvr train: error: {exc}", file=sys.stderr)
+        return EXIT_CLUSTER_ERROR
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
