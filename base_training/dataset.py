@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 
 from base_training.encode import ChatTokens, encode_example, example_length
-from base_training.readers import FORMATS, BadRow, ChatExample, ReadOptions, iter_rows, to_example
+from base_training.readers import FILE_TYPES, FORMATS, BadRow, ChatExample, ReadOptions, iter_rows, to_example
 
 
 class DataError(ValueError):
@@ -36,11 +36,17 @@ def load_source(
     path = Path(source.path).expanduser()
     if not path.is_file():
         raise DataError(f"data source {source.path!r} does not exist (data.sources[].path)")
+    if path.suffix not in FILE_TYPES:
+        raise DataError(f"data source {path}: unsupported file type {path.suffix!r}; use one of {FILE_TYPES}")
     if source.format not in FORMATS:
         raise DataError(f"data source {source.path}: format {source.format!r} is not one of {FORMATS}")
     report = SourceReport(name=source.name or path.name, path=str(path), ratio=float(source.ratio))
     examples, lengths = [], []
-    for row_number, row in iter_rows(path):
+    try:
+        rows = list(iter_rows(path)) if path.suffix == ".parquet" else iter_rows(path)
+    except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid is a ValueError
+        raise DataError(f"data source {path} cannot be read as parquet: {err}") from err
+    for row_number, row in rows:
         report.rows += 1
         origin = f"{path}:{row_number}"
         try:

@@ -15,6 +15,7 @@ from PIL import Image
 from base_training.chat_template import IMAGE_PLACEHOLDER
 
 FORMATS = ("auto", "chat", "rl", "caption")
+FILE_TYPES = (".jsonl", ".json", ".parquet")
 
 
 class BadRow(ValueError):
@@ -50,8 +51,6 @@ def iter_rows(path: Path) -> Iterator[tuple[int, Any]]:
                 row_number += 1
                 yield row_number, row
         return
-    if path.suffix not in (".jsonl", ".json"):
-        raise ValueError(f"{path}: unsupported data file type {path.suffix!r}; use .jsonl or .parquet")
     with path.open(encoding="utf-8") as handle:
         for row_number, line in enumerate(handle, start=1):
             if not line.strip():
@@ -125,7 +124,7 @@ def _rl(row: Mapping, base_dir: Path, options: ReadOptions) -> tuple[list[dict],
     extra = row.get("extra_info") or {}
     think = extra.get("reasoning") or extra.get("rationale")
     if not think:
-        fields = {"question": extra.get("question", ""), "answer": ground_truth, **extra}
+        fields = {**extra, "question": extra.get("question", ""), "answer": ground_truth}
         think = options.rl_think_template.format_map(_KeepMissing(fields))
     answer = {"role": "assistant", "content": f"<think>{think}</think><answer>{ground_truth}</answer>"}
     prompt = list(row.get("prompt") or [])

@@ -3,6 +3,18 @@
 Pure Python: no torch, no verl. ``compute_score`` is the one call most users need.
 """
 
-from rewards.registry import get_verifier, list_verifiers, register_verifier
+from rewards.batch import BatchResult, score_batch
+from rewards.registry import VerifierError, get_verifier, list_verifiers, register_verifier
+from rewards.score import SCORE_KEYS, RewardConfig, compute_score
 
-__all__ = ["get_verifier", "list_verifiers", "register_verifier"]
+__all__ = [
+    "SCORE_KEYS",
+    "BatchResult",
+    "RewardConfig",
+    "VerifierError",
+    "compute_score",
+    "get_verifier",
+    "list_verifiers",
+    "register_verifier",
+    "score_batch",
+]

@@ -6,6 +6,7 @@ import importlib
 import re
 import unicodedata
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from rewards.choice import parse_options
@@ -81,6 +82,7 @@ def looks_numeric(text: str) -> bool:
     return parse_number is None or parse_number(s) is not None
 
 
+@lru_cache(maxsize=1)
 def _full_parser():
     """``rewards.numeric.parse_number`` when that module is installed, so "numeric" rows stay readable."""
     try:

@@ -134,18 +134,23 @@ def _score_in_pool(
                     index = todo.popleft()
                     try:
                         worker.give(index, rows[index], timeout_s)
-                    except Exception as exc:  # e.g. an unpicklable extra_info
+                    except Exception as exc:  # an unpicklable row, or a worker that died while idle
+                        if not worker.process.is_alive():
+                            todo.appendleft(index)
+                            break
                         results[index] = _failed(f"row cannot be sent to a worker: {exc}")
             pending = [w for w in pool if not w.ready or w.index is not None]
-            next_deadline = min(w.deadline for w in pending)
-            wait(
-                [w.conn for w in pending] + [w.process.sentinel for w in pending],
-                timeout=None if next_deadline == math.inf else max(0.0, next_deadline - time.monotonic()),
-            )
+            if pending:
+                next_deadline = min(w.deadline for w in pending)
+                wait(
+                    [w.conn for w in pending] + [w.process.sentinel for w in pending],
+                    timeout=None if next_deadline == math.inf else max(0.0, next_deadline - time.monotonic()),
+                )
             for slot, worker in enumerate(pool):
                 problem = _collect(worker, results, timeout_s)
                 if problem is not None:
                     results[worker.index] = _failed(problem)
+                if problem is not None or not worker.process.is_alive():
                     worker.stop(kill=True)
                     pool[slot] = _Worker(ctx, config)
     finally:

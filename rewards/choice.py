@@ -59,6 +59,8 @@ def verify_choice(answer: str, ground_truth: str, extra_info: Mapping[str, Any])
     truth_letter = _ground_truth_letter(clip(ground_truth), options)
     if truth_letter is not None:
         return 1.0 if pick_option(answer, options) == truth_letter else 0.0
+    if _LETTER_ONLY.match(_prepare(ground_truth)):
+        return 0.0  # the ground truth is a letter that is no option: nothing can match it
     # The ground truth is free text that is no option (or there are no options): compare texts.
     picked = pick_option(answer, options)
     said = options[picked] if picked in options else _without_letter(_prepare(answer))

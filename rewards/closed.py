@@ -13,47 +13,18 @@ from rewards.text import MAX_TOKENS, clip
 
 # Whole ground truths that make a question closed (see rewards.answer_types).
 CLOSED_ANSWERS = frozenset(
-    {
-        "yes",
-        "no",
-        "true",
-        "false",
-        "yeah",
-        "nope",
-        "present",
-        "absent",
-        "positive",
-        "negative",
-        "correct",
-        "incorrect",
-    }
+    "yes no true false yeah nope present absent positive negative correct incorrect".split()
 )
 # Words that answer the question outright; a later one with the other polarity makes the answer void.
 EXPLICIT_YES = frozenset({"yes", "yeah", "yep", "yup", "yea", "affirmative", "true", "correct"})
 EXPLICIT_NO = frozenset({"no", "nope", "nah", "false", "incorrect", "wrong"})
-# Words that describe a finding as there or not there.
+# Words that describe a finding as there or not there ("thereis" stands for "there is/are").
 FINDING_YES = frozenset(
-    {
-        "present",
-        "presence",
-        "seen",
-        "visible",
-        "evident",
-        "identified",
-        "detected",
-        "observed",
-        "noted",
-        "demonstrated",
-        "shown",
-        "exists",
-        "exist",
-        "positive",
-        "appreciated",
-        "thereis",
-    }
+    "present presence seen visible evident identified detected observed noted demonstrated shown "
+    "exists exist positive appreciated thereis".split()
 )
 FINDING_NO = frozenset({"absent", "absence", "negative", "none", "without", "nil", "excluded"})
-NEGATORS = frozenset({"not", "never"})  # flip the next yes/no word: "not seen", "not yes" -> no
+NEGATORS = frozenset({"not", "never", "cannot"})  # flip the next yes/no word: "not seen", "not yes" -> no
 SCOPE_NEGATORS = frozenset({"no", "without", "none", "neither", "nor"})  # "no effusion is seen" -> no
 NORMALITY = frozenset({"normal", "unremarkable", "abnormal", "abnormality", "abnormalities"})
 

@@ -6,6 +6,7 @@ Every step is a linear scan over a response cut to ``MAX_RESPONSE_CHARS``: model
 from __future__ import annotations
 
 import re
+from collections import deque
 from functools import lru_cache
 
 from rewards.text import MAX_ANSWER_CHARS, MAX_RESPONSE_CHARS, clip
@@ -14,17 +15,16 @@ MAX_BARE_WORDS = 10  # a response with no marker at all is taken as the answer o
 MAX_BARE_CHARS = 120
 MAX_STATED_CHARS = 300  # how far after "the answer is" / "Answer:" a stated answer may run
 
+TAG_NAME = re.compile(r"[A-Za-z_][\w.-]{0,31}")  # what a configurable tag (answer, think) may be called
 _BOXED = re.compile(r"\\(?:boxed|fbox)\s{0,8}\{")
 _LATEX_WRAPPER = re.compile(r"^\\(?:text|textbf|mathrm|mathbf)\s{0,8}\{(.*)\}$", re.DOTALL)
-_STATED = re.compile(
-    r"\b(?:final\s+|correct\s+|best\s+|right\s+)?(?:answer|option|choice)\s+(?:is|would\s+be|will\s+be)\b\s*:?",
-    re.IGNORECASE,
-)
-_LABELLED = re.compile(r"\b(?:final\s+)?answer\s{0,8}[:：]", re.IGNORECASE)
+_ANSWER_NOUN = r"(?:final\s{1,8}|correct\s{1,8}|best\s{1,8}|right\s{1,8})?(?:answer|option|choice)"
+_ANSWER_VERB = r"(?:is|would\s{1,8}be|will\s{1,8}be)\b"
+_STATED = re.compile(rf"\b{_ANSWER_NOUN}\s{{1,8}}{_ANSWER_VERB}\s{{0,8}}:?", re.IGNORECASE)
+_LABELLED = re.compile(r"\b(?:final\s{1,8})?answer\s{0,8}[:：]", re.IGNORECASE)
 _LEAD_IN = re.compile(
-    r"^\s{0,8}(?:so\s*,?\s+|therefore\s*,?\s+|thus\s*,?\s+)?"
-    r"(?:(?:the|my)\s+)?(?:final\s+|correct\s+|best\s+|right\s+)?(?:answer|option|choice)\s{0,8}"
-    r"(?:is|would\s+be|will\s+be|[:：])\s{0,8}[:：]?\s*",
+    r"^\s{0,8}(?:(?:so|therefore|thus)\s{0,8},?\s{1,8})?(?:(?:the|my)\s{1,8})?"
+    rf"{_ANSWER_NOUN}\s{{0,8}}(?:{_ANSWER_VERB}\s{{0,8}}[:：]?|[:：])\s{{0,8}}",
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"[.!?;](?=\s|$)")
@@ -38,19 +38,28 @@ def extract_answer(response: str, answer_tag: str = "answer") -> str | None:
 
     Order: the last complete ``<answer_tag>...</answer_tag>`` block (case-insensitive; when present it
     decides, even if empty), else the last ``\\boxed{...}``, else the last "the (final) answer is X",
-    else the last "Answer: X" / "Final answer: X", else the whole response when it is short (at most
-    ``MAX_BARE_WORDS`` words on one line, after any closed tags such as ``</think>``).
+    else the last "Answer: X" / "Final answer: X", else the text itself when it is short (at most
+    ``MAX_BARE_WORDS`` words on one line). These fallbacks look first at what follows the last closing
+    tag (``</think>``): what comes after the reasoning outranks what was said inside it.
     """
     open_tag, close_tag = _tag_patterns(_checked_tag(answer_tag))
     text = clip(response, MAX_RESPONSE_CHARS)
     block = _last_block(text, open_tag, close_tag)
     if block is not None:
         return _unwrap(block)
+    closing = _last(_ANY_CLOSING_TAG, text)
+    tail = open_tag.sub(" ", text[closing.end() :] if closing else text)
+    for find in (_boxed, _stated, _labelled, _bare):
+        found = find(tail)
+        if found is not None:
+            return found
+    if closing is None:
+        return None
     for find in (_boxed, _stated, _labelled):
         found = find(text)
         if found is not None:
             return found
-    return _bare(text, open_tag)
+    return None
 
 
 def strip_lead_in(answer: str) -> str:
@@ -59,7 +68,7 @@ def strip_lead_in(answer: str) -> str:
 
 
 def _checked_tag(tag: str) -> str:
-    if not isinstance(tag, str) or not re.fullmatch(r"[A-Za-z_][\w.-]{0,31}", tag):
+    if not isinstance(tag, str) or not TAG_NAME.fullmatch(tag):
         raise ValueError(
             f"answer tag {tag!r} is not a tag name; use letters, digits, '_', '-' or '.', e.g. 'answer'"
         )
@@ -76,10 +85,8 @@ def _tag_patterns(tag: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
 
 
 def _last(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
-    found = None
-    for found in pattern.finditer(text):  # noqa: B007 - only the last match is wanted
-        pass
-    return found
+    last = deque(pattern.finditer(text), maxlen=1)
+    return last[0] if last else None
 
 
 def _last_block(text: str, open_tag: re.Pattern[str], close_tag: re.Pattern[str]) -> str | None:
@@ -125,6 +132,8 @@ def _after(pattern: re.Pattern[str], text: str) -> str | None:
         return None
     rest = text[found.end() : found.end() + MAX_STATED_CHARS].lstrip(_WRAPPING)
     rest = rest.split("\n", 1)[0]
+    tag = _TAG_LIKE.search(rest)
+    rest = rest[: tag.start()] if tag else rest
     end = _SENTENCE_END.search(rest)
     return _clean(rest[: end.start()] if end else rest)
 
@@ -137,23 +146,12 @@ def _labelled(text: str) -> str | None:
     return _after(_LABELLED, text)
 
 
-def _bare(text: str, open_tag: re.Pattern[str]) -> str | None:
-    closing = _last(_ANY_CLOSING_TAG, text)
-    tail = text[closing.end() :] if closing else text
-    if len(tail) > MAX_BARE_CHARS * 4:
+def _bare(text: str) -> str | None:
+    """``text`` itself when it is one short line with no tags or boxes: not reasoning, just an answer."""
+    s = text.strip()
+    if not s or len(s) > MAX_BARE_CHARS or "\n" in s or _TAG_LIKE.search(s) or _BOXED.search(s):
         return None
-    tail = open_tag.sub(" ", tail).strip()
-    if (
-        not tail
-        or len(tail) > MAX_BARE_CHARS
-        or "\n" in tail
-        or _TAG_LIKE.search(tail)
-        or _BOXED.search(tail)
-    ):
-        return None
-    if len(tail.split()) > MAX_BARE_WORDS:
-        return None
-    return _clean(tail)
+    return _clean(s) if len(s.split()) <= MAX_BARE_WORDS else None
 
 
 def _clean(answer: str) -> str | None:

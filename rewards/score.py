@@ -131,6 +131,16 @@ def _verifier_name(ground_truth: str, extra_info: Mapping[str, Any], config: Rew
     return infer_answer_type(ground_truth, extra_info)
 
 
+def _verifier_info(extra_info: Mapping[str, Any], config: RewardConfig) -> dict[str, Any]:
+    """The row's metadata plus the config's verifier settings where the row sets none (parquet fills
+    a key that other rows have with None)."""
+    info = dict(extra_info)
+    for key in VERIFIER_SETTINGS:
+        if info.get(key) is None:
+            info[key] = getattr(config, key)
+    return info
+
+
 def _judge(name: str, answer: str, ground_truth: str, info: Mapping[str, Any]) -> float:
     """The verifier's score in [0, 1]; a crash or an invalid value scores 0 instead of stopping training."""
     verify = _resolve(name)
@@ -165,8 +175,7 @@ def score_response(
     answer = clip(answer).strip() if answer is not None else ""
     acc = 0.0
     if answer:
-        info = {"numeric_rtol": config.numeric_rtol, "open_metric": config.open_metric, **extra_info}
-        acc = _judge(name, answer, truth, info)
+        acc = _judge(name, answer, truth, _verifier_info(extra_info, config))
 
     fmt = float(format_reward(text, config.think_tag, config.answer_tag))
     length_pen = 0.0

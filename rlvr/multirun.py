@@ -58,12 +58,23 @@ def point_overrides(fixed: list[str], point: SweepPoint) -> list[str]:
 
 
 def run_sweep(
-    recipe: str, overrides: list[str], run_point: Callable[[DictConfig], dict | None]
+    recipe: str,
+    overrides: list[str],
+    check_point: Callable[[DictConfig], None],
+    run_point: Callable[[DictConfig], dict | None],
 ) -> tuple[Path, list[dict]]:
-    """Compose every point first (a bad point fails before any training), then run them in order."""
+    """Compose and check every point first (a bad point fails before any training), then run them in order.
+
+    A dry run (``dry_run=true``) only checks: it writes nothing.
+    """
     fixed, _ = expand_sweep(overrides)
     sweep_dir, points = plan_sweep(recipe, overrides)
     configs = [compose_recipe(recipe, point_overrides(fixed, p)) for p in points]
+    for point, cfg in zip(points, configs, strict=True):
+        print(f"[sweep {point.index + 1}/{len(points)}] {' '.join(point.overrides) or '(no swept keys)'}", flush=True)
+        check_point(cfg)
+    if configs[0].dry_run:
+        return sweep_dir, []
     sweep_dir.mkdir(parents=True, exist_ok=True)
     records = [{"index": p.index, "overrides": p.overrides, "output_dir": str(p.output_dir)} for p in points]
     (sweep_dir / SWEEP_FILE).write_text(json.dumps({"recipe": recipe, "fixed": fixed, "points": records}, indent=2))
@@ -71,7 +82,7 @@ def run_sweep(
     for point, cfg in zip(points, configs, strict=True):
         point.output_dir.mkdir(parents=True, exist_ok=True)
         (point.output_dir / POINT_FILE).write_text(json.dumps({"index": point.index, "overrides": point.overrides}))
-        print(f"[sweep {point.index + 1}/{len(points)}] {' '.join(point.overrides) or '(no swept keys)'}", flush=True)
+        print(f"[sweep {point.index + 1}/{len(points)}] running in {point.output_dir}", flush=True)
         results.append(run_point(cfg) or {})
     return sweep_dir, results
 

@@ -59,7 +59,7 @@ def print_dry_run(cfg: DictConfig, verl_cfg: DictConfig | None) -> None:
     print(OmegaConf.to_yaml(cfg))
     if verl_cfg is not None:
         print("# verl ppo_trainer config built from it; passed verl.utils.config.validate_config")
-        print(OmegaConf.to_yaml(verl_cfg))
+        print(OmegaConf.to_yaml(verl_cfg, resolve=True))
         if cfg.rollout.engine in ("auto", "vllm") and importlib.util.find_spec("vllm") is None:
             print("# note: vLLM is not installed here; the cluster's GPU workers need it (checked at run time)")
 
@@ -94,16 +94,16 @@ def train_sweep(recipe: str, overrides: list[str]) -> None:
         print("\n".join(f"  {job}" for job in jobs))
         return
 
-    def run_point(cfg: DictConfig) -> dict:
+    def check_point(cfg: DictConfig) -> None:
         verl_cfg = prepare(cfg)
-        if cfg.dry_run:
-            print(f"  valid ({cfg.backend}{', verl validate_config passed' if verl_cfg is not None else ''}): "
-                  f"{cfg.trainer.output_dir}")
-            return {}
-        return run_backend(cfg)
+        checked = "recipe checks" + (" + verl validate_config" if verl_cfg is not None else "")
+        print(f"  valid ({cfg.backend} backend, {checked}): {cfg.trainer.output_dir}")
 
-    sweep_dir, results = run_sweep(recipe, overrides, run_point)
-    print(f"sweep of {len(results)} point(s) in {sweep_dir}; summarise: rlvr sweep summary {sweep_dir}")
+    sweep_dir, results = run_sweep(recipe, overrides, check_point, run_backend)
+    if base.dry_run:
+        print(f"dry run: every point is valid; nothing was trained or written (sweep dir would be {sweep_dir})")
+    else:
+        print(f"sweep of {len(results)} point(s) in {sweep_dir}; summarise: rlvr sweep summary {sweep_dir}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -166,6 +166,11 @@ def validate_verl_config(verl_cfg: DictConfig) -> None:
         validate_config(config=verl_cfg, use_reference_policy=need_reference_policy(verl_cfg), use_critic=use_critic)
     except (AssertionError, ValueError) as exc:
         raise RecipeError(f"verl's validate_config rejected the recipe: {exc}") from None
+    except OSError as exc:  # the critic's model config loads the tokenizer from model.path
+        raise RecipeError(
+            f"verl's validate_config could not read model.path {verl_cfg.actor_rollout_ref.model.path!r} "
+            f"(a critic needs its config and tokenizer; offline runs need a local folder): {exc}"
+        ) from None
 
 
 def check_cluster_resources(cfg: DictConfig) -> None:
@@ -212,7 +217,9 @@ def run(cfg: DictConfig) -> dict:
     out_dir = Path(cfg.trainer.output_dir).expanduser()
     out_dir.mkdir(parents=True, exist_ok=True)
     OmegaConf.save(verl_cfg, out_dir / "verl_config.yaml")
-    ray.init(address=ray_address(cfg), ignore_reinit_error=True)  # a short probe before verl's own init
+    address = ray_address(cfg)
+    probe = {"address": address} if address else {"include_dashboard": False}  # a local Ray when no address
+    ray.init(**probe, ignore_reinit_error=True)  # a short probe before verl's own init
     try:
         check_cluster_resources(cfg)
         check_vllm_on_cluster(verl_cfg)

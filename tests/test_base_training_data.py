@@ -129,12 +129,18 @@ def test_bad_rows_are_reported_with_file_and_row_then_skipped(tmp_path, processo
         build_dataset(data_cfg((path, 1.0), on_error="fail"), processor)
 
 
-def test_too_long_rows_are_skipped_and_empty_sources_fail(tmp_path, processor):
+def test_source_level_problems_fail_with_the_path(tmp_path, processor):
     text = write_text_chat(tmp_path, n=3)
     with pytest.raises(DataError, match="no usable rows"):
         build_dataset(data_cfg((text, 1.0), max_length=5), processor)
     with pytest.raises(DataError, match="does not exist"):
         build_dataset(data_cfg((tmp_path / "nope.jsonl", 1.0)), processor)
+    (tmp_path / "rows.csv").write_text("a,b\n")
+    with pytest.raises(DataError, match=r"rows\.csv: unsupported file type '\.csv'"):
+        build_dataset(data_cfg((tmp_path / "rows.csv", 1.0)), processor)
+    (tmp_path / "broken.parquet").write_bytes(b"PAR1 not really")
+    with pytest.raises(DataError, match=r"broken\.parquet cannot be read as parquet"):
+        build_dataset(data_cfg((tmp_path / "broken.parquet", 1.0)), processor)
     with pytest.raises(DataError, match="no training data"):
         build_dataset(data_cfg(), processor)
 

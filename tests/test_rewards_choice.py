@@ -198,6 +198,11 @@ def test_ground_truth_not_among_options_compares_texts():
     assert verify_choice("B", "lymphoma", info) == 0.0
 
 
+def test_ground_truth_letter_that_is_no_option_never_scores():
+    assert verify_choice("E", "E", INFO) == 0.0
+    assert verify_choice("(E)", "(E)", INFO) == 0.0
+
+
 def test_pick_option_reports_the_letter_or_none():
     assert pick_option("B) Pneumonia", OPTIONS) == "B"
     assert pick_option("A or B", OPTIONS) is None

@@ -67,6 +67,8 @@ NO = [
     "not yes",  # decided: "not" flips the word after it
     "not pneumonia",  # a bare "not" is no
     "Answer: No",
+    "It cannot be seen",
+    "wasn't detected",
 ]
 HEDGED_OR_CONTRADICTORY = [
     "yes and no",

@@ -58,6 +58,10 @@ CATASTROPHE_SECONDS = 1.0
         ("  Pneumonia.  ", "Pneumonia"),
         ("<think>long reasoning</think>\nright lower lobe", "right lower lobe"),
         ("<answer>B", "B"),  # an unclosed answer tag on a short response
+        # what follows the reasoning outranks what was said inside it
+        ("<think>the answer is A... or not</think>\nC", "C"),
+        ("<think>\\boxed{A}</think> so the final answer is C.", "C"),
+        ("<think>I conclude the answer is A</think>", "A"),  # nothing after it: look inside
         # nothing found
         ("", None),
         ("   ", None),

@@ -92,6 +92,9 @@ def test_verifier_receives_extracted_answer_and_config_settings():
     assert info == {"numeric_rtol": 0.05, "open_metric": "exact", "modality": "CT"}
     compute_score("<answer>x</answer>", "x", {"numeric_rtol": 0.5}, config)
     assert calls[-1][2]["numeric_rtol"] == 0.5  # a row's own setting wins over the config's
+    compute_score("<answer>x</answer>", "x", {"numeric_rtol": None, "open_metric": None}, config)
+    assert calls[-1][2]["numeric_rtol"] == 0.05  # ... but not a None that parquet filled in
+    assert calls[-1][2]["open_metric"] == "exact"
 
 
 def test_crashing_verifier_scores_zero_and_warns_once(caplog):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -156,3 +158,12 @@ def test_parquet_shaped_extra_info_is_normalised():
     assert adapter.normalize_extra_info({"options": [("A", "x"), ("B", None)]})["options"] == {"A": "x"}
     assert adapter.normalize_extra_info(None) == {}
     assert adapter.compute_score("synth", "<answer>yes</answer>", np.array(["yes"]), None)["acc"] == 1.0
+
+
+def test_rewards_imports_neither_torch_nor_verl():
+    code = (
+        "import sys, rewards, rewards.verl_adapter, rewards.cli, rewards.batch\n"
+        "heavy = [m for m in ('torch', 'verl', 'numpy', 'transformers') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

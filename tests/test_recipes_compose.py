@@ -1,0 +1,119 @@
+"""Recipes compose against the typed schema; user mistakes get actionable messages; checks catch bad inputs."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from recipe_fixtures import data_overrides, synth_parquet
+
+from rlvr.composition import RecipeError, compose_recipe, list_recipes
+from rlvr.validation import validate_recipe
+
+SHIPPED = ["medqa_text_grpo_qwen2_5_7b", "medvqa_grpo_qwen2_5_vl_32b", "medvqa_grpo_qwen2_5_vl_7b", "quickstart"]
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return synth_parquet(tmp_path_factory.mktemp("data"))
+
+
+def test_shipped_recipes_are_listed():
+    assert list_recipes() == SHIPPED
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_recipe_composes_and_validates(name, data):
+    cfg = compose_recipe(name, data_overrides(data))
+    validate_recipe(cfg)
+    assert cfg.recipe == name
+    assert cfg.trainer.output_dir == f"outputs/{name}"
+
+
+def test_gpu_recipes_carry_the_rlvr_stage_settings():
+    seven = compose_recipe("medvqa_grpo_qwen2_5_vl_7b")
+    assert (seven.backend, seven.algorithm.name, seven.rollout.n, seven.rollout.engine) == ("verl", "grpo", 8, "vllm")
+    assert (seven.algorithm.lr, seven.algorithm.kl_penalty, seven.algorithm.kl_coef) == (1e-6, "low_var_kl", 0.01)
+    assert (seven.algorithm.clip_ratio_low, seven.algorithm.clip_ratio_high) == (0.2, 0.28)
+    assert (seven.cluster.nodes, seven.cluster.gpus_per_node, seven.rollout.tensor_parallel_size) == (1, 8, 2)
+    big = compose_recipe("medvqa_grpo_qwen2_5_vl_32b")
+    assert (big.cluster.nodes, big.cluster.gpus_per_node) == (4, 8)
+    assert big.rollout.tensor_parallel_size >= 4
+
+
+def test_overrides_and_group_swaps_apply():
+    cfg = compose_recipe("quickstart", ["algorithm=ppo", "rollout.n=4", "trainer.resume=never"])
+    assert (cfg.algorithm.name, cfg.algorithm.adv_estimator, cfg.rollout.n, cfg.trainer.resume) == (
+        "ppo", "gae", 4, "never")
+
+
+def test_misspelled_key_suggests_the_nearest():
+    with pytest.raises(RecipeError, match=r"no key 'algorithm.kl_coeff'.*Did you mean: algorithm.kl_coef"):
+        compose_recipe("quickstart", ["algorithm.kl_coeff=0.1"])
+
+
+def test_key_added_with_plus_is_still_refused():
+    with pytest.raises(RecipeError, match=r"no key 'trainer.ouput_dir'.*trainer.output_dir"):
+        compose_recipe("quickstart", ["+trainer.ouput_dir=/tmp/x"])
+
+
+def test_wrong_type_names_key_and_value():
+    with pytest.raises(RecipeError, match=r"bad value for 'rollout.n'.*'many'"):
+        compose_recipe("quickstart", ["rollout.n=many"])
+
+
+def test_unknown_recipe_lists_the_shipped_ones():
+    with pytest.raises(RecipeError, match=r"unknown recipe 'quickstrat'. Did you mean 'quickstart'\?") as err:
+        compose_recipe("quickstrat")
+    assert all(name in str(err.value) for name in SHIPPED)
+
+
+def test_unknown_group_option_lists_the_options():
+    with pytest.raises(RecipeError, match=r"Options for 'model':.*tiny_qwen2_5_vl"):
+        compose_recipe("quickstart", ["model=qwen9"])
+
+
+def test_bad_choice_and_missing_model_are_reported_together(tmp_path):
+    cfg = compose_recipe("quickstart", ["rollout.engine=vlm", f"model.path={tmp_path}/nope", "model.tiny=false"])
+    with pytest.raises(RecipeError) as err:
+        validate_recipe(cfg)
+    assert "rollout.engine='vlm' is not one of: auto, hf, vllm" in str(err.value)
+    assert f"model.path '{tmp_path}/nope' does not exist" in str(err.value)
+
+
+def test_hub_ids_are_left_to_the_trainer(data):
+    validate_recipe(compose_recipe("medvqa_grpo_qwen2_5_vl_7b", data_overrides(data)))
+
+
+def test_missing_data_file_is_named(tmp_path):
+    cfg = compose_recipe("medvqa_grpo_qwen2_5_vl_7b", [f"data.train_files=[{tmp_path}/train.parquet]"])
+    with pytest.raises(RecipeError, match=rf"data file '{tmp_path}/train.parquet' does not exist"):
+        validate_recipe(cfg)
+
+
+def test_data_file_missing_columns_is_named(tmp_path, data):
+    bad = tmp_path / "bad.parquet"
+    pd.DataFrame({"question": ["q"], "answer": ["a"]}).to_parquet(bad)
+    cfg = compose_recipe("quickstart", [f"data.train_files=[{bad}]", f"data.val_files=[{data['val']}]"])
+    with pytest.raises(RecipeError, match=r"bad.parquet' lacks column\(s\) data_source, prompt, reward_model"):
+        validate_recipe(cfg)
+
+
+def test_vllm_requested_without_it_is_an_error():
+    try:
+        import vllm  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("vLLM is installed here")
+    with pytest.raises(RecipeError, match=r"rollout.engine=vllm but vLLM is not installed"):
+        validate_recipe(compose_recipe("quickstart", ["rollout.engine=vllm"]))
+
+
+def test_reward_settings_are_checked_by_the_scorer():
+    with pytest.raises(RecipeError, match=r"length_max=10 must be greater than length_target"):
+        validate_recipe(compose_recipe("quickstart", ["reward.length_max=10"]))
+
+
+def test_batch_sizes_must_divide():
+    with pytest.raises(RecipeError, match=r"train_batch_size \(8\) must be a multiple of .*ppo_mini_batch_size \(3\)"):
+        validate_recipe(compose_recipe("quickstart", ["algorithm.ppo_mini_batch_size=3"]))
