@@ -1,4 +1,4 @@
-"""The Qwen2.5-VL chat template, extended so string contents may carry ``<image>`` placeholders."""
+"""The Qwen2.5-VL chat template (string contents may hold ``<image>`` placeholders) and message conversion."""
 
 from __future__ import annotations
 
@@ -33,3 +33,21 @@ QWEN2_5_VL_CHAT_TEMPLATE = (
     "{% endfor %}"
     "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
 )
+
+
+def to_qwen_messages(messages: list[dict]) -> list[dict]:
+    """Turn string contents with ``<image>`` placeholders into Qwen's list of {type: image|text} parts."""
+    converted = []
+    for message in messages:
+        content = message["content"]
+        if not isinstance(content, str):
+            converted.append(dict(message))
+            continue
+        parts: list[dict] = []
+        for index, piece in enumerate(content.split(IMAGE_PLACEHOLDER)):
+            if index > 0:
+                parts.append({"type": "image"})
+            if piece:
+                parts.append({"type": "text", "text": piece})
+        converted.append({**message, "content": parts})
+    return converted

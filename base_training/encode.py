@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import torch
 
+from base_training.chat_template import to_qwen_messages
 from base_training.readers import ChatExample, open_image
-from base_training.tiny import to_qwen_messages
 
 IGNORE_INDEX = -100
 VISION_TOKENS = ("<|image_pad|>", "<|video_pad|>", "<|vision_start|>", "<|vision_end|>", "<|vision_pad|>")

@@ -168,7 +168,9 @@ def run_stage(cfg) -> Path:
             "runtime_s": round(time.time() - started, 2),
             "config": OmegaConf.to_container(cfg, resolve=True),
         }
-        (out_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2))
+        staged = out_dir / f".{SUMMARY_FILE}.tmp"  # the summary marks the stage finished: write it atomically
+        staged.write_text(json.dumps(summary, indent=2))
+        os.replace(staged, out_dir / SUMMARY_FILE)
     print(
         f"[sft] stage {cfg.stage.name} done: {trainer.state.global_step} steps, "
         f"final loss {losses[-1][1] if losses else float('nan'):.4f} -> {out_dir}"

@@ -13,7 +13,7 @@ import tempfile
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from base_training.chat_template import QWEN2_5_VL_CHAT_TEMPLATE
+from base_training.chat_template import QWEN2_5_VL_CHAT_TEMPLATE, to_qwen_messages
 from base_training.tiny_corpus import TRAINING_CORPUS
 
 BUILDER_VERSION = 2
@@ -246,19 +246,4 @@ def build_tiny_qwen2_5_vl(out_dir: str | os.PathLike, seed: int = 0, **size_over
     return out_dir
 
 
-def to_qwen_messages(messages: list[dict]) -> list[dict]:
-    """Turn string contents with ``<image>`` placeholders into Qwen's list of {type: image|text} parts."""
-    converted = []
-    for message in messages:
-        content = message["content"]
-        if not isinstance(content, str):
-            converted.append(dict(message))
-            continue
-        parts: list[dict] = []
-        for index, piece in enumerate(content.split("<image>")):
-            if index > 0:
-                parts.append({"type": "image"})
-            if piece:
-                parts.append({"type": "text", "text": piece})
-        converted.append({**message, "content": parts})
-    return converted
+__all__ = ["build_tiny_qwen2_5_vl", "to_qwen_messages", "TinySize", "config_hash", "train_tokenizer"]

@@ -15,6 +15,7 @@ from rewards.registry import VerifierError, list_verifiers
 from rewards.score import RewardConfig
 
 REQUIRED_KEYS = ("response", "ground_truth")
+SUMMARY_KEYS = ("acc", "format", "score")
 
 
 def read_rows(path: Path) -> Iterator[tuple[str, dict[str, Any] | str]]:
@@ -43,22 +44,21 @@ def read_rows(path: Path) -> Iterator[tuple[str, dict[str, Any] | str]]:
             yield where, row
 
 
+def _summary_line(name: str, members: list[BatchResult]) -> str:
+    n = len(members)
+    acc, fmt, score = (sum(r.scores[key] for r in members) / n if n else 0.0 for key in SUMMARY_KEYS)
+    errors = sum(1 for r in members if r.error)
+    return f"{name:<14} {n:>6} {acc:>7.3f} {fmt:>7.3f} {score:>7.3f} {errors:>7}"
+
+
 def summary_table(results: list[BatchResult], malformed: int) -> str:
-    """Mean acc / format / score and counts per verifier (answer type), then all rows."""
+    """Mean acc / format / score and counts per verifier (answer type), then over all rows."""
     groups: dict[str, list[BatchResult]] = {}
     for result in results:
         groups.setdefault(result.verifier or "(failed)", []).append(result)
     lines = [f"{'answer type':<14} {'n':>6} {'acc':>7} {'format':>7} {'score':>7} {'errors':>7}"]
-    for name, members in sorted(groups.items()) + [("all", results)]:
-        n = len(members)
-
-        def mean(key: str, members: list[BatchResult] = members, n: int = n) -> float:
-            return sum(r.scores[key] for r in members) / n if n else 0.0
-
-        errors = sum(1 for r in members if r.error)
-        lines.append(
-            f"{name:<14} {n:>6} {mean('acc'):>7.3f} {mean('format'):>7.3f} {mean('score'):>7.3f} {errors:>7}"
-        )
+    lines += [_summary_line(name, members) for name, members in sorted(groups.items())]
+    lines.append(_summary_line("all", results))
     lines.append(f"malformed rows skipped: {malformed}")
     return "\n".join(lines)
 
@@ -92,7 +92,7 @@ def _score(args: argparse.Namespace) -> int:
             places.append(where)
     try:
         results = score_batch(rows, config, workers=args.workers, timeout_s=args.timeout)
-    except VerifierError as exc:
+    except (VerifierError, ValueError) as exc:  # a typo'd --verifier, a bad --timeout / --workers
         print(f"rlvr rewards score: {exc}", file=sys.stderr)
         return 2
     for where, result in zip(places, results, strict=True):

@@ -60,19 +60,20 @@ def _ground_truth(value: Any) -> Any:
 
 
 @lru_cache(maxsize=64)
-def _config(settings: tuple[tuple[str, Any], ...]) -> RewardConfig:
+def _cached_config(settings: tuple[tuple[str, Any], ...]) -> RewardConfig:
     return RewardConfig.from_mapping(dict(settings), where="verl reward_kwargs")
 
 
 def config_from_kwargs(kwargs: Mapping[str, Any]) -> RewardConfig:
-    """``RewardConfig`` from verl's ``reward_kwargs`` (its runtime kwargs ignored); unknown keys raise."""
+    """``RewardConfig`` from verl's ``reward_kwargs`` (its runtime kwargs ignored); unknown keys raise.
+
+    Built once per distinct setting (verl calls once per sample with the same kwargs)."""
     settings = tuple(sorted((k, to_plain(v)) for k, v in kwargs.items() if k not in VERL_RUNTIME_KWARGS))
     try:
-        return _config(settings)
-    except TypeError as exc:
-        if "unhashable" not in str(exc):
-            raise
+        hash(settings)
+    except TypeError:  # a list-valued setting: no cache, same validation
         return RewardConfig.from_mapping(dict(settings), where="verl reward_kwargs")
+    return _cached_config(settings)
 
 
 def compute_score(

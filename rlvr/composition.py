@@ -67,8 +67,12 @@ def suggest_key(key: str) -> str:
     close = difflib.get_close_matches(key, keys, n=3, cutoff=0.6)
     if not close:  # compare the last part alone: `klcoef` -> algorithm.kl_coef
         leaf = key.rpartition(".")[2]
-        close = [k for k in keys if k.rpartition(".")[2] in difflib.get_close_matches(
-            leaf, [k.rpartition(".")[2] for k in keys], n=3, cutoff=0.6)][:3]
+        close = [
+            k
+            for k in keys
+            if k.rpartition(".")[2]
+            in difflib.get_close_matches(leaf, [k.rpartition(".")[2] for k in keys], n=3, cutoff=0.6)
+        ][:3]
     return f" Did you mean: {', '.join(close)}?" if close else ""
 
 
@@ -79,7 +83,8 @@ def compose_recipe(name: str, overrides: list[str] | tuple[str, ...] = ()) -> Di
         near = difflib.get_close_matches(name, known, n=1)
         hint = f" Did you mean {near[0]!r}?" if near else ""
         raise RecipeError(
-            f"unknown recipe {name!r}.{hint} Shipped recipes: {', '.join(known)} (list them with `rlvr recipes`)."
+            f"unknown recipe {name!r}.{hint} Shipped recipes: {', '.join(known)} "
+            "(list them with `rlvr recipes`)."
         )
     register_configs()
     GlobalHydra.instance().clear()

@@ -27,8 +27,9 @@ class ModelConfig:
     # HF hub id or local folder; "tiny" = build the random-weight tiny Qwen2.5-VL locally.
     path: str = "tiny"
     # True: build the tiny model; None: decide from path ("tiny" -> True).
-    tiny: Any = None  # bool | None (OmegaConf has no Optional[bool] union with null on old versions)
-    tiny_overrides: dict[str, Any] = field(default_factory=dict)  # size overrides for the tiny builder
+    tiny: bool | None = None
+    # size overrides for the tiny builder; add keys with `+model.tiny_overrides.hidden_size=64`
+    tiny_overrides: dict[str, Any] = field(default_factory=dict)
     dtype: str = "bfloat16"  # float32 on CPU is chosen by the local backend itself
     trust_remote_code: bool = False
     enable_gradient_checkpointing: bool = True
@@ -112,15 +113,15 @@ class RewardSettings:
     length_max: int = 1024
     repetition_penalty: float = 0.0
     repetition_ngram: int = 4
-    custom_verifier: Any = None  # str | None: registered verifier name or dotted path "pkg.mod:fn"
+    custom_verifier: str | None = None  # registered verifier name or dotted path "pkg.mod:fn"
     num_workers: int = 2  # reward process pool (local backend)
     timeout_s: float = 5.0  # per-item verifier timeout
 
 
 @dataclass
 class ClusterConfig:
-    address: Any = None  # str | None: Ray address; None -> $RAY_ADDRESS, else a local Ray
-    dashboard_address: Any = None  # str | None: http://head:8265, for one Ray job per sweep point
+    address: str | None = None  # Ray address; None -> $RAY_ADDRESS, else a local Ray
+    dashboard_address: str | None = None  # http://head:8265: one Ray job per sweep point
     nodes: int = 1
     gpus_per_node: int = 0
     cpus_per_worker: int = 1
@@ -177,7 +178,12 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "algorithm.name": ("grpo", "ppo"),
     "algorithm.adv_estimator": ("grpo", "rloo", "reinforce_plus_plus", "gae"),
     "algorithm.kl_penalty": ("kl", "abs", "mse", "low_var_kl", "full"),
-    "algorithm.loss_agg_mode": ("token-mean", "seq-mean-token-sum", "seq-mean-token-mean", "seq-mean-token-sum-norm"),
+    "algorithm.loss_agg_mode": (
+        "token-mean",
+        "seq-mean-token-sum",
+        "seq-mean-token-mean",
+        "seq-mean-token-sum-norm",
+    ),
     "rollout.engine": ("auto", "hf", "vllm"),
     "trainer.resume": ("auto", "never"),
 }

@@ -71,17 +71,24 @@ def run_sweep(
     sweep_dir, points = plan_sweep(recipe, overrides)
     configs = [compose_recipe(recipe, point_overrides(fixed, p)) for p in points]
     for point, cfg in zip(points, configs, strict=True):
-        print(f"[sweep {point.index + 1}/{len(points)}] {' '.join(point.overrides) or '(no swept keys)'}", flush=True)
+        print(
+            f"[sweep {point.index + 1}/{len(points)}] {' '.join(point.overrides) or '(no swept keys)'}",
+            flush=True,
+        )
         check_point(cfg)
     if configs[0].dry_run:
         return sweep_dir, []
     sweep_dir.mkdir(parents=True, exist_ok=True)
     records = [{"index": p.index, "overrides": p.overrides, "output_dir": str(p.output_dir)} for p in points]
-    (sweep_dir / SWEEP_FILE).write_text(json.dumps({"recipe": recipe, "fixed": fixed, "points": records}, indent=2))
+    (sweep_dir / SWEEP_FILE).write_text(
+        json.dumps({"recipe": recipe, "fixed": fixed, "points": records}, indent=2)
+    )
     results = []
     for point, cfg in zip(points, configs, strict=True):
         point.output_dir.mkdir(parents=True, exist_ok=True)
-        (point.output_dir / POINT_FILE).write_text(json.dumps({"index": point.index, "overrides": point.overrides}))
+        (point.output_dir / POINT_FILE).write_text(
+            json.dumps({"index": point.index, "overrides": point.overrides})
+        )
         print(f"[sweep {point.index + 1}/{len(points)}] running in {point.output_dir}", flush=True)
         results.append(run_point(cfg) or {})
     return sweep_dir, results
@@ -104,9 +111,15 @@ def submit_sweep_jobs(recipe: str, overrides: list[str], dashboard_address: str,
 
     client = JobSubmissionClient(dashboard_address)
     sweep_dir.mkdir(parents=True, exist_ok=True)
-    ids = [client.submit_job(entrypoint=e, metadata={"recipe": recipe, "point": str(p.index)})
-           for e, p in zip(entrypoints, points, strict=True)]
-    records = [{"index": p.index, "overrides": p.overrides, "output_dir": str(p.output_dir), "ray_job": job}
-               for p, job in zip(points, ids, strict=True)]
-    (sweep_dir / SWEEP_FILE).write_text(json.dumps({"recipe": recipe, "fixed": fixed, "points": records}, indent=2))
+    ids = [
+        client.submit_job(entrypoint=e, metadata={"recipe": recipe, "point": str(p.index)})
+        for e, p in zip(entrypoints, points, strict=True)
+    ]
+    records = [
+        {"index": p.index, "overrides": p.overrides, "output_dir": str(p.output_dir), "ray_job": job}
+        for p, job in zip(points, ids, strict=True)
+    ]
+    (sweep_dir / SWEEP_FILE).write_text(
+        json.dumps({"recipe": recipe, "fixed": fixed, "points": records}, indent=2)
+    )
     return ids

@@ -95,19 +95,40 @@ def point_overrides(sweep_dir: Path) -> dict[str, list[str]]:
 
 def load_sweep(sweep_dir: Path) -> list[PointResult]:
     overrides = point_overrides(sweep_dir)
-    dirs = [d for d in sweep_dir.iterdir() if d.is_dir() and (
-        d.name in overrides or (d / METRICS_FILE).is_file() or (d / SUMMARY_FILE).is_file())]
+    dirs = [
+        d
+        for d in sweep_dir.iterdir()
+        if d.is_dir()
+        and (d.name in overrides or (d / METRICS_FILE).is_file() or (d / SUMMARY_FILE).is_file())
+    ]
     dirs.sort(key=lambda d: (not d.name.isdigit(), int(d.name) if d.name.isdigit() else 0, d.name))
     return [load_point(d, overrides.get(d.name, [])) for d in dirs]
 
 
 def format_table(results: list[PointResult]) -> str:
-    header = ["point", "overrides", "steps", "val_reward_final", "val_reward_best", "val_acc_final", "val_acc_best"]
-    rows = [[r.name, " ".join(r.overrides) or "-", str(r.steps), *(
-        _fmt(getattr(r, kind)(metric)) for metric in ("reward", "acc") for kind in ("final", "best"))]
-        for r in results]
+    header = [
+        "point",
+        "overrides",
+        "steps",
+        "val_reward_final",
+        "val_reward_best",
+        "val_acc_final",
+        "val_acc_best",
+    ]
+    rows = [
+        [
+            r.name,
+            " ".join(r.overrides) or "-",
+            str(r.steps),
+            *(_fmt(getattr(r, kind)(metric)) for metric in ("reward", "acc") for kind in ("final", "best")),
+        ]
+        for r in results
+    ]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in [header, *rows]]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in [header, *rows]
+    ]
     return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:]])
 
 

@@ -61,7 +61,9 @@ def print_dry_run(cfg: DictConfig, verl_cfg: DictConfig | None) -> None:
         print("# verl ppo_trainer config built from it; passed verl.utils.config.validate_config")
         print(OmegaConf.to_yaml(verl_cfg, resolve=True))
         if cfg.rollout.engine in ("auto", "vllm") and importlib.util.find_spec("vllm") is None:
-            print("# note: vLLM is not installed here; the cluster's GPU workers need it (checked at run time)")
+            print(
+                "# note: vLLM is not installed here; the cluster's GPU workers need it (checked at run time)"
+            )
 
 
 def run_backend(cfg: DictConfig) -> dict:
@@ -101,7 +103,9 @@ def train_sweep(recipe: str, overrides: list[str]) -> None:
 
     sweep_dir, results = run_sweep(recipe, overrides, check_point, run_backend)
     if base.dry_run:
-        print(f"dry run: every point is valid; nothing was trained or written (sweep dir would be {sweep_dir})")
+        print(
+            f"dry run: every point is valid; nothing was trained or written (sweep dir would be {sweep_dir})"
+        )
     else:
         print(f"sweep of {len(results)} point(s) in {sweep_dir}; summarise: rlvr sweep summary {sweep_dir}")
 

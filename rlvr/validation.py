@@ -79,7 +79,9 @@ def check_model(cfg: DictConfig) -> list[str]:
         return []
     folder = Path(path).expanduser()
     if not folder.is_dir():
-        return [f"model.path {path!r} does not exist; give a local HF folder (an SFT stage's output) or a hub id"]
+        return [
+            f"model.path {path!r} does not exist; give a local HF folder (an SFT stage's output) or a hub id"
+        ]
     if not (folder / "config.json").is_file():
         return [f"model.path {path!r} has no config.json: it is not a saved Hugging Face model"]
     return []
@@ -114,7 +116,9 @@ def check_parquet(path: str, key: str) -> list[str]:
             "rows need verl's RL schema, as written by `rlvr data`"
         ]
     reward_type = schema.field("reward_model").type
-    names = [reward_type.field(i).name for i in range(reward_type.num_fields)] if reward_type.num_fields else []
+    names = (
+        [reward_type.field(i).name for i in range(reward_type.num_fields)] if reward_type.num_fields else []
+    )
     lacking = [name for name in REQUIRED_REWARD_FIELDS if name not in names]
     if lacking:
         return [f"{key}: {path!r}: column reward_model lacks field(s) {', '.join(lacking)}"]
@@ -126,8 +130,10 @@ def check_rollout_engine(cfg: DictConfig) -> list[str]:
     if cfg.backend != "local" or cfg.rollout.engine != "vllm":
         return []
     if importlib.util.find_spec("vllm") is None:
-        return ["rollout.engine=vllm but vLLM is not installed here: `pip install -e '.[gpu]'` "
-                "on a GPU machine, or use rollout.engine=hf (or auto)"]
+        return [
+            "rollout.engine=vllm but vLLM is not installed here: `pip install -e '.[gpu]'` "
+            "on a GPU machine, or use rollout.engine=hf (or auto)"
+        ]
     return []
 
 

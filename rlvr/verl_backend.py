@@ -61,7 +61,10 @@ def verl_overrides(cfg: DictConfig) -> list[str]:
     loggers = ["console"] + [name for name in ("tensorboard", "wandb", "mlflow") if cfg.logger[name]]
     if cfg.logger.jsonl:
         loggers.append("file")
-    env = {"VERL_FILE_LOGGER_PATH": str(out_dir / METRICS_FILE), "TENSORBOARD_DIR": str(out_dir / "tensorboard")}
+    env = {
+        "VERL_FILE_LOGGER_PATH": str(out_dir / METRICS_FILE),
+        "TENSORBOARD_DIR": str(out_dir / "tensorboard"),
+    }
     reward_kwargs = reward_settings(cfg)
     settings: dict[str, Any] = {
         "algorithm.adv_estimator": algo.adv_estimator,
@@ -108,7 +111,9 @@ def verl_overrides(cfg: DictConfig) -> list[str]:
         "actor_rollout_ref.rollout.top_k": rollout.top_k,
         "actor_rollout_ref.rollout.tensor_model_parallel_size": rollout.tensor_parallel_size,
         "actor_rollout_ref.rollout.gpu_memory_utilization": rollout.gpu_memory_utilization,
-        "actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu": rollout.log_prob_micro_batch_size_per_gpu,
+        "actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu": (
+            rollout.log_prob_micro_batch_size_per_gpu
+        ),
         "actor_rollout_ref.rollout.val_kwargs.do_sample": rollout.val_temperature > 0,
         "actor_rollout_ref.rollout.val_kwargs.temperature": rollout.val_temperature,
         "critic.model.path": model.path,
@@ -163,7 +168,9 @@ def validate_verl_config(verl_cfg: DictConfig) -> None:
         warnings.simplefilter("ignore")  # need_critic warns that a non-gae estimator has no critic
         use_critic = need_critic(verl_cfg)
     try:
-        validate_config(config=verl_cfg, use_reference_policy=need_reference_policy(verl_cfg), use_critic=use_critic)
+        validate_config(
+            config=verl_cfg, use_reference_policy=need_reference_policy(verl_cfg), use_critic=use_critic
+        )
     except (AssertionError, ValueError) as exc:
         raise RecipeError(f"verl's validate_config rejected the recipe: {exc}") from None
     except OSError as exc:  # the critic's model config loads the tokenizer from model.path
@@ -181,7 +188,8 @@ def check_cluster_resources(cfg: DictConfig) -> None:
     have = int(ray.cluster_resources().get("GPU", 0))
     if wanted < 1 or have < wanted:
         raise ClusterError(
-            f"recipe {cfg.recipe!r} asks for {cfg.cluster.nodes} node(s) x {cfg.cluster.gpus_per_node} GPU(s) = "
+            f"recipe {cfg.recipe!r} asks for {cfg.cluster.nodes} node(s) x "
+            f"{cfg.cluster.gpus_per_node} GPU(s) = "
             f"{wanted} GPUs, but the Ray cluster at {ray_address(cfg) or 'this machine'} has {have}. Point "
             "RAY_ADDRESS (or cluster.address) at a GPU cluster, or lower cluster.nodes/cluster.gpus_per_node."
         )
@@ -226,7 +234,9 @@ def run(cfg: DictConfig) -> dict:
     finally:
         ray.shutdown()
     try:
-        run_ppo(verl_cfg, task_runner_class=TaskRunnerV1)  # ray.init with verl's runtime env, as main_ppo does
+        run_ppo(
+            verl_cfg, task_runner_class=TaskRunnerV1
+        )  # ray.init with verl's runtime env, as main_ppo does
     finally:
         ray.shutdown()
     summary = summarize_verl_metrics(out_dir / METRICS_FILE)
@@ -236,10 +246,18 @@ def run(cfg: DictConfig) -> dict:
 
 def summarize_verl_metrics(path: Path) -> dict:
     """summary.json from verl's file logger: first/last validation reward (``val-core/*/reward/mean@1``)."""
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
-    val = [(row["step"], value) for row in rows for key, value in row["data"].items()
-           if key.startswith("val-core/") and "/reward/mean@" in key]
+    rows = (
+        [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+    )
+    val = [
+        (row["step"], value)
+        for row in rows
+        for key, value in row["data"].items()
+        if key.startswith("val-core/") and "/reward/mean@" in key
+    ]
     summary: dict[str, Any] = {"backend": "verl", "steps": max((row["step"] for row in rows), default=0)}
     if val:
-        summary.update(val_reward_start=val[0][1], val_reward_end=val[-1][1], val_reward_best=max(v for _, v in val))
+        summary.update(
+            val_reward_start=val[0][1], val_reward_end=val[-1][1], val_reward_best=max(v for _, v in val)
+        )
     return summary

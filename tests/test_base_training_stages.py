@@ -229,3 +229,23 @@ def test_cli_reports_user_errors_without_traceback(workdir, capsys):
     assert main(["stage=instruct", f"init={workdir['tiny']}", f"output_dir={workdir['root'] / 'e'}"]) == 2
     assert "no training data" in capsys.readouterr().err
     assert main(["--help"]) == 0 and "align_shallow" in capsys.readouterr().out
+
+
+def test_cli_cfg_prints_the_composed_stage(capsys):
+    assert main(["stage=align_deep", "--cfg"]) == 0
+    out = capsys.readouterr().out
+    assert "name: align_deep" in out and r"^model\.visual\.merger\." in out
+
+
+@pytest.mark.gpu
+def test_stage_runs_in_bf16_on_gpu(workdir):
+    cfg = stage_config(
+        "instruct",
+        workdir["tiny"],
+        workdir["root"] / "gpu",
+        [(workdir["synth"], 1.0)],
+        1e-3,
+        **{"train.bf16": True},
+    )
+    summary = json.loads((run_stage(cfg) / SUMMARY_FILE).read_text())
+    assert summary["steps"] == 4 and summary["final_loss"] == summary["final_loss"]  # not NaN

@@ -1,4 +1,4 @@
-"""Recipes compose against the typed schema; user mistakes get actionable messages; checks catch bad inputs."""
+"""Recipes compose against the typed schema; user mistakes get actionable messages; checks catch bad input."""
 
 from __future__ import annotations
 
@@ -9,7 +9,12 @@ from recipe_fixtures import data_overrides, synth_parquet
 from rlvr.composition import RecipeError, compose_recipe, list_recipes
 from rlvr.validation import validate_recipe
 
-SHIPPED = ["medqa_text_grpo_qwen2_5_7b", "medvqa_grpo_qwen2_5_vl_32b", "medvqa_grpo_qwen2_5_vl_7b", "quickstart"]
+SHIPPED = [
+    "medqa_text_grpo_qwen2_5_7b",
+    "medvqa_grpo_qwen2_5_vl_32b",
+    "medvqa_grpo_qwen2_5_vl_7b",
+    "quickstart",
+]
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +36,17 @@ def test_every_recipe_composes_and_validates(name, data):
 
 def test_gpu_recipes_carry_the_rlvr_stage_settings():
     seven = compose_recipe("medvqa_grpo_qwen2_5_vl_7b")
-    assert (seven.backend, seven.algorithm.name, seven.rollout.n, seven.rollout.engine) == ("verl", "grpo", 8, "vllm")
-    assert (seven.algorithm.lr, seven.algorithm.kl_penalty, seven.algorithm.kl_coef) == (1e-6, "low_var_kl", 0.01)
+    assert (seven.backend, seven.algorithm.name, seven.rollout.n, seven.rollout.engine) == (
+        "verl",
+        "grpo",
+        8,
+        "vllm",
+    )
+    assert (seven.algorithm.lr, seven.algorithm.kl_penalty, seven.algorithm.kl_coef) == (
+        1e-6,
+        "low_var_kl",
+        0.01,
+    )
     assert (seven.algorithm.clip_ratio_low, seven.algorithm.clip_ratio_high) == (0.2, 0.28)
     assert (seven.cluster.nodes, seven.cluster.gpus_per_node, seven.rollout.tensor_parallel_size) == (1, 8, 2)
     big = compose_recipe("medvqa_grpo_qwen2_5_vl_32b")
@@ -43,7 +57,11 @@ def test_gpu_recipes_carry_the_rlvr_stage_settings():
 def test_overrides_and_group_swaps_apply():
     cfg = compose_recipe("quickstart", ["algorithm=ppo", "rollout.n=4", "trainer.resume=never"])
     assert (cfg.algorithm.name, cfg.algorithm.adv_estimator, cfg.rollout.n, cfg.trainer.resume) == (
-        "ppo", "gae", 4, "never")
+        "ppo",
+        "gae",
+        4,
+        "never",
+    )
 
 
 def test_misspelled_key_suggests_the_nearest():
@@ -73,7 +91,9 @@ def test_unknown_group_option_lists_the_options():
 
 
 def test_bad_choice_and_missing_model_are_reported_together(tmp_path):
-    cfg = compose_recipe("quickstart", ["rollout.engine=vlm", f"model.path={tmp_path}/nope", "model.tiny=false"])
+    cfg = compose_recipe(
+        "quickstart", ["rollout.engine=vlm", f"model.path={tmp_path}/nope", "model.tiny=false"]
+    )
     with pytest.raises(RecipeError) as err:
         validate_recipe(cfg)
     assert "rollout.engine='vlm' is not one of: auto, hf, vllm" in str(err.value)
@@ -94,7 +114,9 @@ def test_data_file_missing_columns_is_named(tmp_path, data):
     bad = tmp_path / "bad.parquet"
     pd.DataFrame({"question": ["q"], "answer": ["a"]}).to_parquet(bad)
     cfg = compose_recipe("quickstart", [f"data.train_files=[{bad}]", f"data.val_files=[{data['val']}]"])
-    with pytest.raises(RecipeError, match=r"bad.parquet' lacks column\(s\) data_source, prompt, reward_model"):
+    with pytest.raises(
+        RecipeError, match=r"bad.parquet' lacks column\(s\) data_source, prompt, reward_model"
+    ):
         validate_recipe(cfg)
 
 
@@ -115,5 +137,7 @@ def test_reward_settings_are_checked_by_the_scorer():
 
 
 def test_batch_sizes_must_divide():
-    with pytest.raises(RecipeError, match=r"train_batch_size \(8\) must be a multiple of .*ppo_mini_batch_size \(3\)"):
+    with pytest.raises(
+        RecipeError, match=r"train_batch_size \(8\) must be a multiple of .*ppo_mini_batch_size \(3\)"
+    ):
         validate_recipe(compose_recipe("quickstart", ["algorithm.ppo_mini_batch_size=3"]))

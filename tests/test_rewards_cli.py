@@ -69,6 +69,8 @@ def test_missing_file_bad_setting_and_unknown_verifier_are_clear_errors(capsys, 
     assert "format_weight=-1.0 must be >= 0" in capsys.readouterr().err
     assert main(["score", str(DEMO), "--workers", "0", "--verifier", "nope"]) == 2
     assert "unknown verifier 'nope'; known verifiers:" in capsys.readouterr().err
+    assert main(["score", str(DEMO), "--timeout", "0"]) == 2
+    assert "timeout_s=0.0 must be > 0 seconds" in capsys.readouterr().err
 
 
 def test_list_shows_name_module_and_description_through_rlvr(capsys):

@@ -8,11 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("verl")
 
-from omegaconf import OmegaConf  # noqa: E402
+from omegaconf import DictConfig, OmegaConf  # noqa: E402
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers  # noqa: E402
 from transformers import PreTrainedTokenizerFast  # noqa: E402
 from verl import DataProto  # noqa: E402
@@ -89,7 +91,7 @@ def _batch(tokenizer: PreTrainedTokenizerFast) -> DataProto:
     )
 
 
-def _config(path: str, reward_kwargs: dict) -> OmegaConf:
+def _config(path: str, reward_kwargs: dict) -> DictConfig:
     return OmegaConf.create(
         {
             "reward": {
@@ -167,3 +169,22 @@ def test_rewards_imports_neither_torch_nor_verl():
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+INT64 = st.integers(-(2**62), 2**62).map(np.int64)
+PARQUET_VALUES = st.one_of(
+    st.none(), st.text(max_size=10), INT64, st.floats(allow_nan=True).map(np.float64),
+    st.lists(st.one_of(st.none(), st.text(max_size=5)), max_size=4).map(lambda v: np.array(v, dtype=object)),
+    st.dictionaries(st.sampled_from("ABCDE"), st.one_of(st.none(), st.text(max_size=8)), max_size=5),
+    st.lists(st.tuples(st.sampled_from("ABC"), st.one_of(st.none(), st.text(max_size=5))), max_size=3),
+)
+
+
+@given(
+    info=st.one_of(st.none(), st.dictionaries(st.sampled_from(["options", "question", "index", "tags"]),
+                                              PARQUET_VALUES, max_size=4)),
+    truth=st.one_of(st.text(max_size=10), INT64, st.just(np.array(["yes"]))),
+)
+def test_property_adapter_accepts_any_parquet_shaped_row(info, truth):
+    scores = adapter.compute_score("synth", "<think>t</think><answer>yes</answer>", truth, info)
+    assert tuple(scores) == SCORE_KEYS and all(type(v) is float for v in scores.values())

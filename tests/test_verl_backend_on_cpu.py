@@ -89,7 +89,9 @@ def test_ppo_recipe_puts_kl_in_the_reward_and_needs_a_critic(data, tmp_path_fact
     verl_cfg = build_verl_config(cfg)
     validate_verl_config(verl_cfg)
     assert verl_cfg.algorithm.adv_estimator == "gae" and need_critic(verl_cfg)
-    assert verl_cfg.algorithm.use_kl_in_reward is True and verl_cfg.actor_rollout_ref.actor.use_kl_loss is False
+    assert (
+        verl_cfg.algorithm.use_kl_in_reward is True and verl_cfg.actor_rollout_ref.actor.use_kl_loss is False
+    )
 
 
 def test_ray_address_comes_from_the_environment(data, monkeypatch):
@@ -105,9 +107,14 @@ def test_verl_validate_config_rejects_an_impossible_gpu_split(data):
 
 
 def test_extra_verl_overrides_apply_and_typos_are_caught(data):
-    ok = compose_recipe("medqa_text_grpo_qwen2_5_7b", [*data_overrides(data), "verl.overrides=['trainer.balance_batch=false']"])
+    ok = compose_recipe(
+        "medqa_text_grpo_qwen2_5_7b",
+        [*data_overrides(data), "verl.overrides=['trainer.balance_batch=false']"],
+    )
     assert build_verl_config(ok).trainer.balance_batch is False
-    bad = compose_recipe("medqa_text_grpo_qwen2_5_7b", [*data_overrides(data), "verl.overrides=['trainer.balance_bach=false']"])
+    bad = compose_recipe(
+        "medqa_text_grpo_qwen2_5_7b", [*data_overrides(data), "verl.overrides=['trainer.balance_bach=false']"]
+    )
     with pytest.raises(RecipeError, match=r"verl rejected.*balance_bach"):
         build_verl_config(bad)
 
@@ -117,5 +124,7 @@ def test_too_few_gpus_on_the_cluster_is_a_clear_error(monkeypatch):
 
     monkeypatch.setattr(ray, "cluster_resources", lambda: {"CPU": 2.0})
     cfg = compose_recipe("medvqa_grpo_qwen2_5_vl_32b")
-    with pytest.raises(ClusterError, match=r"asks for 4 node\(s\) x 8 GPU\(s\) = 32 GPUs, but the Ray cluster .* has 0"):
+    with pytest.raises(
+        ClusterError, match=r"asks for 4 node\(s\) x 8 GPU\(s\) = 32 GPUs, but the Ray cluster .* has 0"
+    ):
         check_cluster_resources(cfg)
