@@ -49,7 +49,9 @@ class DataConfig:
     on_error: str = "skip"  # skip | fail: what a bad row does
     max_reported_errors: int = 10
     caption_prompt: str = "<image>Describe the image."
-    rl_think_template: str = "The question asks: {question} Looking at the image, the answer is {answer}."
+    # Think text for rows with no extra_info.reasoning; may use {question}, {answer} and extra_info keys.
+    # Short on purpose: RL recipes cap responses at a few dozen tokens (same text as rlvr.local.warmup).
+    rl_think_template: str = "I check the image."
     seed: int = 0
 
 

@@ -38,7 +38,7 @@ class ChatExample:
 @dataclass(frozen=True)
 class ReadOptions:
     caption_prompt: str = "<image>Describe the image."
-    rl_think_template: str = "The question asks: {question} Looking at the image, the answer is {answer}."
+    rl_think_template: str = "I check the image."
 
 
 def iter_rows(path: Path) -> Iterator[tuple[int, Any]]:

@@ -124,7 +124,7 @@ def run_trl(work: Work, output_dir: Path) -> Timing:
         started = time.perf_counter()
         scores = [
             reward_of(c[0]["content"] if isinstance(c, list) else c, a)
-            for c, a in zip(completions, answer, strict=False)
+            for c, a in zip(completions, answer, strict=True)
         ]
         split["reward"] += time.perf_counter() - started
         return scores
@@ -142,7 +142,7 @@ def run_trl(work: Work, output_dir: Path) -> Timing:
     dataset = Dataset.from_list(
         [
             {"prompt": [{"role": "user", "content": p}], "answer": a}
-            for p, a in zip(work.prompts, work.answers, strict=False)
+            for p, a in zip(work.prompts, work.answers, strict=True)
         ]
     )
     config = GRPOConfig(
@@ -198,7 +198,7 @@ def table(size: str, ours: Timing | None, trl: Timing | None) -> str:
     if ours and trl:
         speedup = trl.seconds_per_step / ours.seconds_per_step
         rows.append(
-            f"local vs trl: x{ours.tokens_per_s / trl.tokens_per_s:.2f} tokens/s, x{speedup:.2f} faster per step"
+            f"local vs trl: x{ours.tokens_per_s / trl.tokens_per_s:.2f} tokens/s, x{speedup:.2f} step speed"
         )
     return "\n".join(rows)
 

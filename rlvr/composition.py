@@ -9,14 +9,15 @@ from __future__ import annotations
 import difflib
 import re
 from importlib import resources
+from pathlib import Path
 
-from hydra import compose, initialize_config_module
+from hydra import compose, initialize_config_dir, initialize_config_module
 from hydra.core.global_hydra import GlobalHydra
 from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
 
-from rlvr.config import RLConfig, register_configs
+from rlvr.config import SCHEMA_NAME, RLConfig, register_configs
 
 RECIPES_PACKAGE = "recipes"
 _NOT_OVERRIDABLE = re.compile(r"Could not override '([^']{1,200})'")
@@ -77,27 +78,48 @@ def suggest_key(key: str) -> str:
 
 
 def compose_recipe(name: str, overrides: list[str] | tuple[str, ...] = ()) -> DictConfig:
-    """Compose recipe ``name`` with Hydra ``overrides``; raise ``RecipeError`` on user mistakes."""
+    """Compose recipe ``name`` with Hydra ``overrides``; raise ``RecipeError`` on user mistakes.
+
+    ``name`` is a shipped recipe, or the path of the user's own ``.yaml`` recipe, which may use the
+    shipped groups (``model: qwen2_5_vl_7b`` ...) because ``pkg://recipes`` is put on its search path.
+    """
+    register_configs()
+    GlobalHydra.instance().clear()  # the initialize_* calls below register themselves when constructed
+    if name.endswith((".yaml", ".yml")):
+        file = Path(name).expanduser().resolve()
+        if not file.is_file():
+            raise RecipeError(f"recipe file {name!r} does not exist")
+        if SCHEMA_NAME not in file.read_text():
+            raise RecipeError(
+                f"recipe {name!r} does not build on the schema: put `- {SCHEMA_NAME}` first in its defaults "
+                "list (see any shipped recipe, e.g. quickstart.yaml)"
+            )
+        config_name, search = file.stem, initialize_config_dir(config_dir=str(file.parent), version_base=None)
+        overrides = [*overrides, f"hydra.searchpath=[pkg://{RECIPES_PACKAGE}]"]
+    else:
+        _require_shipped(name)
+        config_name, search = name, initialize_config_module(config_module=RECIPES_PACKAGE, version_base=None)
+    try:
+        with search:
+            cfg = compose(config_name=config_name, overrides=list(overrides))
+    except (HydraException, OmegaConfBaseException) as exc:
+        raise RecipeError(explain_composition_error(exc, config_name)) from None
+    finally:
+        GlobalHydra.instance().clear()
+    _reject_undeclared_keys(cfg, config_name)  # `+new_key=...` appends past the schema; refuse it here
+    cfg.recipe = config_name
+    return cfg
+
+
+def _require_shipped(name: str) -> None:
     known = list_recipes()
     if name not in known:
         near = difflib.get_close_matches(name, known, n=1)
         hint = f" Did you mean {near[0]!r}?" if near else ""
         raise RecipeError(
             f"unknown recipe {name!r}.{hint} Shipped recipes: {', '.join(known)} "
-            "(list them with `rlvr recipes`)."
+            "(list them with `rlvr recipes`), or give the path of your own recipe .yaml."
         )
-    register_configs()
-    GlobalHydra.instance().clear()
-    try:
-        with initialize_config_module(config_module=RECIPES_PACKAGE, version_base=None):
-            cfg = compose(config_name=name, overrides=list(overrides))
-    except (HydraException, OmegaConfBaseException) as exc:
-        raise RecipeError(explain_composition_error(exc, name)) from None
-    finally:
-        GlobalHydra.instance().clear()
-    _reject_undeclared_keys(cfg, name)  # `+new_key=...` appends past the schema; refuse it here
-    cfg.recipe = name
-    return cfg
 
 
 def _reject_undeclared_keys(cfg: DictConfig, recipe: str) -> None:

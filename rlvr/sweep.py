@@ -2,7 +2,8 @@
 accuracy) printed as a table, plus a PNG of the validation curves, from each point's metrics.
 
 Reads both backends' logs: the local backend's flat ``metrics.jsonl`` (``val/acc``, ``val/score``) and
-verl's file logger (``{"step", "data": {"val-core/<source>/reward/mean@1", ".../acc/mean@1"}}``).
+verl's file logger (``{"step", "data": {"val-core/<source>/acc/mean@1", "val-aux/<source>/reward/mean@1"}}``;
+verl files the ``acc`` our reward returns under val-core and the reward under val-aux).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ SUMMARY_FILE = "summary.json"
 PLOT_FILE = "sweep_summary.png"
 LOCAL_KEYS = {"reward": "val/score", "acc": "val/acc"}
 VERL_KEYS = {
-    "reward": re.compile(r"^val-core/[^/]{1,200}/reward/mean@\d{1,6}$"),
+    "reward": re.compile(r"^val-(?:core|aux)/[^/]{1,200}/reward/mean@\d{1,6}$"),
     "acc": re.compile(r"^val-(?:core|aux)/[^/]{1,200}/acc/mean@\d{1,6}$"),
 }
 

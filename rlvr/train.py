@@ -16,9 +16,10 @@ from rlvr.multirun import expand_sweep, run_sweep, submit_sweep_jobs
 from rlvr.validation import validate_recipe
 from rlvr.verl_backend import ClusterError
 
-USAGE = """usage: rlvr train recipe=NAME [key=value ...] [-m|--multirun]
+USAGE = """usage: rlvr train recipe=NAME|FILE.yaml [key=value ...] [-m|--multirun]
 
-  recipe=NAME        a shipped recipe (`rlvr recipes` lists them)
+  recipe=NAME        a shipped recipe (`rlvr recipes` lists them), or the path of your own .yaml
+                     (list `- rlvr_schema` first in its defaults; it may use the shipped groups)
   key=value          Hydra overrides, e.g. algorithm.kl_coef=0.01 rollout.n=4 model=qwen2_5_vl_7b
   dry_run=true       compose + validate + print the resolved config, then exit (no GPU needed)
   -m, --multirun     sweep: algorithm.kl_coef=0,0.001,0.01 rollout.n=4,8 runs every combination,

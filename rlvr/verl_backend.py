@@ -219,8 +219,10 @@ def run(cfg: DictConfig) -> dict:
     """Build and validate verl's config, check the cluster, then run verl's ``main_ppo`` trainer."""
     import ray
     from verl.trainer.main_ppo import TaskRunnerV1, run_ppo
+    from verl.utils.device import auto_set_device
 
     verl_cfg = build_verl_config(cfg)
+    auto_set_device(verl_cfg)  # as main_ppo.main does (npu on Ascend)
     validate_verl_config(verl_cfg)
     out_dir = Path(cfg.trainer.output_dir).expanduser()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -234,9 +236,8 @@ def run(cfg: DictConfig) -> dict:
     finally:
         ray.shutdown()
     try:
-        run_ppo(
-            verl_cfg, task_runner_class=TaskRunnerV1
-        )  # ray.init with verl's runtime env, as main_ppo does
+        # verl does its own ray.init (with its runtime env), as main_ppo.main does
+        run_ppo(verl_cfg, task_runner_class=TaskRunnerV1)
     finally:
         ray.shutdown()
     summary = summarize_verl_metrics(out_dir / METRICS_FILE)
@@ -245,19 +246,19 @@ def run(cfg: DictConfig) -> dict:
 
 
 def summarize_verl_metrics(path: Path) -> dict:
-    """summary.json from verl's file logger: first/last validation reward (``val-core/*/reward/mean@1``)."""
-    rows = (
-        [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
-    )
-    val = [
-        (row["step"], value)
-        for row in rows
-        for key, value in row["data"].items()
-        if key.startswith("val-core/") and "/reward/mean@" in key
-    ]
-    summary: dict[str, Any] = {"backend": "verl", "steps": max((row["step"] for row in rows), default=0)}
-    if val:
-        summary.update(
-            val_reward_start=val[0][1], val_reward_end=val[-1][1], val_reward_best=max(v for _, v in val)
-        )
+    """summary.json from verl's file logger: validation reward and accuracy at the start, end and best."""
+    from rlvr.sweep import read_rows, validation_value
+
+    rows = read_rows(path) if path.exists() else []
+    summary: dict[str, Any] = {"backend": "verl", "steps": max((int(row["step"]) for row in rows), default=0)}
+    for metric in ("reward", "acc"):
+        values = [v for v in (validation_value(row, metric) for row in rows) if v is not None]
+        if values:
+            summary.update(
+                {
+                    f"val_{metric}_start": values[0],
+                    f"val_{metric}_end": values[-1],
+                    f"val_{metric}_best": max(values),
+                }
+            )
     return summary

@@ -141,3 +141,28 @@ def test_batch_sizes_must_divide():
         RecipeError, match=r"train_batch_size \(8\) must be a multiple of .*ppo_mini_batch_size \(3\)"
     ):
         validate_recipe(compose_recipe("quickstart", ["algorithm.ppo_mini_batch_size=3"]))
+
+
+def test_own_recipe_file_can_use_the_shipped_groups(tmp_path):
+    own = tmp_path / "my_vqa.yaml"
+    own.write_text(
+        "defaults:\n  - rlvr_schema\n  - model: qwen2_5_vl_7b\n  - algorithm: grpo\n  - _self_\n"
+        "rollout:\n  n: 3\n"
+    )
+    cfg = compose_recipe(str(own), ["algorithm.kl_coef=0.02"])
+    assert (cfg.recipe, cfg.model.path, cfg.rollout.n, cfg.algorithm.kl_coef) == (
+        "my_vqa",
+        "Qwen/Qwen2.5-VL-7B-Instruct",
+        3,
+        0.02,
+    )
+    assert cfg.trainer.output_dir == "outputs/my_vqa"
+
+
+def test_own_recipe_without_the_schema_is_refused(tmp_path):
+    own = tmp_path / "loose.yaml"
+    own.write_text("rollout:\n  n: 3\n")
+    with pytest.raises(RecipeError, match=r"put `- rlvr_schema` first"):
+        compose_recipe(str(own))
+    with pytest.raises(RecipeError, match=r"recipe file '.*missing.yaml' does not exist"):
+        compose_recipe(str(tmp_path / "missing.yaml"))

@@ -43,9 +43,9 @@ def test_verl_file_logger_rows_are_read(tmp_path):
     point = tmp_path / "0"
     point.mkdir()
     rows = [
-        {"step": 0, "data": {"val-core/vqa_rad/reward/mean@1": 0.5, "val-aux/vqa_rad/acc/mean@1": 0.25}},
+        {"step": 0, "data": {"val-aux/vqa_rad/reward/mean@1": 0.5, "val-core/vqa_rad/acc/mean@1": 0.25}},
         {"step": 5, "data": {"critic/score/mean": 0.7}},
-        {"step": 10, "data": {"val-core/vqa_rad/reward/mean@1": 1.1, "val-aux/vqa_rad/acc/mean@1": 0.75}},
+        {"step": 10, "data": {"val-aux/vqa_rad/reward/mean@1": 1.1, "val-core/vqa_rad/acc/mean@1": 0.75}},
     ]
     (point / "metrics.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
     [result] = load_sweep(tmp_path)

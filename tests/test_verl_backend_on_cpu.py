@@ -128,3 +128,20 @@ def test_too_few_gpus_on_the_cluster_is_a_clear_error(monkeypatch):
         ClusterError, match=r"asks for 4 node\(s\) x 8 GPU\(s\) = 32 GPUs, but the Ray cluster .* has 0"
     ):
         check_cluster_resources(cfg)
+
+
+def test_summary_is_written_from_verls_file_logger(tmp_path):
+    import json
+
+    from rlvr.verl_backend import summarize_verl_metrics
+
+    rows = [
+        {"step": 0, "data": {"val-aux/vqa/reward/mean@1": 0.4, "val-core/vqa/acc/mean@1": 0.2}},
+        {"step": 20, "data": {"val-aux/vqa/reward/mean@1": 1.0, "val-core/vqa/acc/mean@1": 0.6}},
+        {"step": 40, "data": {"val-aux/vqa/reward/mean@1": 0.9, "val-core/vqa/acc/mean@1": 0.5}},
+    ]
+    (tmp_path / "metrics.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    summary = summarize_verl_metrics(tmp_path / "metrics.jsonl")
+    assert summary["steps"] == 40
+    assert (summary["val_acc_start"], summary["val_acc_end"], summary["val_acc_best"]) == (0.2, 0.5, 0.6)
+    assert summary["val_reward_best"] == 1.0
