@@ -45,53 +45,62 @@ def expand_sweep(overrides: list[str]) -> tuple[list[str], list[list[str]]]:
     return fixed, [list(point) for batch in batches for point in batch]
 
 
-def plan_sweep(recipe: str, overrides: list[str]) -> tuple[Path, list[SweepPoint]]:
-    """The sweep folder (``<trainer.output_dir>/multirun``) and its points, without running anything."""
-    fixed, points = expand_sweep(overrides)
+@dataclass(frozen=True)
+class Sweep:
+    recipe: str
+    fixed: list[str]  # overrides shared by every point
+    sweep_dir: Path  # <trainer.output_dir>/multirun
+    points: list[SweepPoint]
+    configs: list[DictConfig]  # one composed recipe per point
+
+    def write_plan(self, extra: dict[int, dict] | None = None) -> None:
+        records = [
+            {
+                "index": p.index,
+                "overrides": p.overrides,
+                "output_dir": str(p.output_dir),
+                **(extra or {}).get(p.index, {}),
+            }
+            for p in self.points
+        ]
+        self.sweep_dir.mkdir(parents=True, exist_ok=True)
+        plan = {"recipe": self.recipe, "fixed": self.fixed, "points": records}
+        (self.sweep_dir / SWEEP_FILE).write_text(json.dumps(plan, indent=2))
+
+
+def plan_sweep(recipe: str, overrides: list[str], check_point: Callable[[DictConfig], None]) -> Sweep:
+    """Compose and check every point (a bad point fails before any work starts); writes nothing."""
+    fixed, swept = expand_sweep(overrides)
     base = compose_recipe(recipe, fixed)
     sweep_dir = Path(str(base.trainer.output_dir)).expanduser() / "multirun"
-    return sweep_dir, [SweepPoint(i, point, sweep_dir / str(i)) for i, point in enumerate(points)]
+    points = [SweepPoint(i, point, sweep_dir / str(i)) for i, point in enumerate(swept)]
+    configs = []
+    for point in points:
+        print(
+            f"[sweep {point.index + 1}/{len(points)}] {' '.join(point.overrides) or '(no swept keys)'}",
+            flush=True,
+        )
+        configs.append(compose_recipe(recipe, point_overrides(fixed, point)))
+        check_point(configs[-1])
+    return Sweep(recipe, fixed, sweep_dir, points, configs)
 
 
 def point_overrides(fixed: list[str], point: SweepPoint) -> list[str]:
     return [*fixed, *point.overrides, f"trainer.output_dir={point.output_dir}"]
 
 
-def run_sweep(
-    recipe: str,
-    overrides: list[str],
-    check_point: Callable[[DictConfig], None],
-    run_point: Callable[[DictConfig], dict | None],
-) -> tuple[Path, list[dict]]:
-    """Compose and check every point first (a bad point fails before any training), then run them in order.
-
-    A dry run (``dry_run=true``) only checks: it writes nothing.
-    """
-    fixed, _ = expand_sweep(overrides)
-    sweep_dir, points = plan_sweep(recipe, overrides)
-    configs = [compose_recipe(recipe, point_overrides(fixed, p)) for p in points]
-    for point, cfg in zip(points, configs, strict=True):
-        print(
-            f"[sweep {point.index + 1}/{len(points)}] {' '.join(point.overrides) or '(no swept keys)'}",
-            flush=True,
-        )
-        check_point(cfg)
-    if configs[0].dry_run:
-        return sweep_dir, []
-    sweep_dir.mkdir(parents=True, exist_ok=True)
-    records = [{"index": p.index, "overrides": p.overrides, "output_dir": str(p.output_dir)} for p in points]
-    (sweep_dir / SWEEP_FILE).write_text(
-        json.dumps({"recipe": recipe, "fixed": fixed, "points": records}, indent=2)
-    )
+def run_sweep(sweep: Sweep, run_point: Callable[[DictConfig], dict | None]) -> list[dict]:
+    """Run the points one after another in this process, each in its own output dir."""
+    sweep.write_plan()
     results = []
-    for point, cfg in zip(points, configs, strict=True):
+    for point, cfg in zip(sweep.points, sweep.configs, strict=True):
         point.output_dir.mkdir(parents=True, exist_ok=True)
         (point.output_dir / POINT_FILE).write_text(
             json.dumps({"index": point.index, "overrides": point.overrides})
         )
-        print(f"[sweep {point.index + 1}/{len(points)}] running in {point.output_dir}", flush=True)
+        print(f"[sweep {point.index + 1}/{len(sweep.points)}] running in {point.output_dir}", flush=True)
         results.append(run_point(cfg) or {})
-    return sweep_dir, results
+    return results
 
 
 def job_entrypoint(recipe: str, overrides: list[str]) -> str:
@@ -100,26 +109,18 @@ def job_entrypoint(recipe: str, overrides: list[str]) -> str:
     return " ".join(shlex.quote(a) for a in args)
 
 
-def submit_sweep_jobs(recipe: str, overrides: list[str], dashboard_address: str, dry_run: bool) -> list[str]:
-    """One Ray job per point on the cluster's job server; returns the job ids (entrypoints when dry_run)."""
-    fixed, _ = expand_sweep(overrides)
-    sweep_dir, points = plan_sweep(recipe, overrides)
-    entrypoints = [job_entrypoint(recipe, point_overrides(fixed, p)) for p in points]
-    if dry_run:
-        return entrypoints
+def job_entrypoints(sweep: Sweep) -> list[str]:
+    return [job_entrypoint(sweep.recipe, point_overrides(sweep.fixed, p)) for p in sweep.points]
+
+
+def submit_sweep_jobs(sweep: Sweep, dashboard_address: str) -> list[str]:
+    """One Ray job per point on the cluster's job server (``cluster.dashboard_address``); returns job ids."""
     from ray.job_submission import JobSubmissionClient
 
     client = JobSubmissionClient(dashboard_address)
-    sweep_dir.mkdir(parents=True, exist_ok=True)
     ids = [
-        client.submit_job(entrypoint=e, metadata={"recipe": recipe, "point": str(p.index)})
-        for e, p in zip(entrypoints, points, strict=True)
+        client.submit_job(entrypoint=entry, metadata={"recipe": sweep.recipe, "point": str(p.index)})
+        for entry, p in zip(job_entrypoints(sweep), sweep.points, strict=True)
     ]
-    records = [
-        {"index": p.index, "overrides": p.overrides, "output_dir": str(p.output_dir), "ray_job": job}
-        for p, job in zip(points, ids, strict=True)
-    ]
-    (sweep_dir / SWEEP_FILE).write_text(
-        json.dumps({"recipe": recipe, "fixed": fixed, "points": records}, indent=2)
-    )
+    sweep.write_plan({p.index: {"ray_job": job} for p, job in zip(sweep.points, ids, strict=True)})
     return ids

@@ -12,9 +12,9 @@ import sys
 from omegaconf import DictConfig, OmegaConf
 
 from rlvr.composition import RecipeError, compose_recipe, list_recipes
-from rlvr.multirun import expand_sweep, run_sweep, submit_sweep_jobs
+from rlvr.multirun import job_entrypoints, plan_sweep, run_sweep, submit_sweep_jobs
 from rlvr.validation import validate_recipe
-from rlvr.verl_backend import ClusterError
+from rlvr.verl_backend import ClusterError, build_verl_config, validate_verl_config
 
 USAGE = """usage: rlvr train recipe=NAME|FILE.yaml [key=value ...] [-m|--multirun]
 
@@ -48,8 +48,6 @@ def prepare(cfg: DictConfig) -> DictConfig | None:
     validate_recipe(cfg)
     if cfg.backend != "verl":
         return None
-    from rlvr.verl_backend import build_verl_config, validate_verl_config
-
     verl_cfg = build_verl_config(cfg)
     validate_verl_config(verl_cfg)
     return verl_cfg
@@ -87,28 +85,31 @@ def train_one(cfg: DictConfig) -> dict:
     return summary
 
 
+def check_point(cfg: DictConfig) -> None:
+    verl_cfg = prepare(cfg)
+    checked = "recipe checks" + (" + verl validate_config" if verl_cfg is not None else "")
+    print(f"  valid ({cfg.backend} backend, {checked}): {cfg.trainer.output_dir}")
+
+
 def train_sweep(recipe: str, overrides: list[str]) -> None:
-    fixed, _ = expand_sweep(overrides)
-    base = compose_recipe(recipe, fixed)
-    if base.backend == "verl" and base.cluster.dashboard_address:
-        jobs = submit_sweep_jobs(recipe, overrides, str(base.cluster.dashboard_address), dry_run=base.dry_run)
-        verb = "would submit" if base.dry_run else "submitted"
-        print(f"{verb} {len(jobs)} Ray job(s) to {base.cluster.dashboard_address}:")
-        print("\n".join(f"  {job}" for job in jobs))
+    """Every point is composed and validated first; then one Ray job each (verl with a job server) or
+    one after another here."""
+    sweep = plan_sweep(recipe, overrides, check_point)
+    first = sweep.configs[0]
+    to_cluster = first.backend == "verl" and first.cluster.dashboard_address
+    if first.dry_run:
+        print(f"dry run: all {len(sweep.points)} point(s) valid; nothing was trained or written")
+        if to_cluster:
+            print(f"would submit one Ray job per point to {first.cluster.dashboard_address}:")
+            print("\n".join(f"  {entry}" for entry in job_entrypoints(sweep)))
         return
-
-    def check_point(cfg: DictConfig) -> None:
-        verl_cfg = prepare(cfg)
-        checked = "recipe checks" + (" + verl validate_config" if verl_cfg is not None else "")
-        print(f"  valid ({cfg.backend} backend, {checked}): {cfg.trainer.output_dir}")
-
-    sweep_dir, results = run_sweep(recipe, overrides, check_point, run_backend)
-    if base.dry_run:
-        print(
-            f"dry run: every point is valid; nothing was trained or written (sweep dir would be {sweep_dir})"
-        )
+    if to_cluster:
+        jobs = submit_sweep_jobs(sweep, str(first.cluster.dashboard_address))
+        print(f"submitted {len(jobs)} Ray job(s) to {first.cluster.dashboard_address}: {', '.join(jobs)}")
     else:
-        print(f"sweep of {len(results)} point(s) in {sweep_dir}; summarise: rlvr sweep summary {sweep_dir}")
+        run_sweep(sweep, run_backend)
+    where = sweep.sweep_dir
+    print(f"sweep of {len(sweep.points)} point(s) in {where}; summarise: rlvr sweep summary {where}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,6 +27,7 @@ def validate_recipe(cfg: DictConfig) -> None:
         *check_model(cfg),
         *check_data(cfg),
         *check_rollout_engine(cfg),
+        *check_verl_backend(cfg),
         *check_reward(cfg),
     ]
     if problems:
@@ -150,3 +151,26 @@ def check_reward(cfg: DictConfig) -> list[str]:
     except (TypeError, ValueError) as exc:
         return [f"reward: {exc}"]
     return []
+
+
+def check_verl_backend(cfg: DictConfig) -> list[str]:
+    """What verl 0.9.1 cannot take: HF-generate rollout, our SFT warm-up, a model that is not saved."""
+    if cfg.backend != "verl":
+        return []
+    problems = []
+    if cfg.rollout.engine == "hf":
+        problems.append(
+            "backend=verl rolls out with vLLM (sglang/trtllm via verl.overrides); "
+            "set rollout.engine=vllm (or auto), or use backend=local for HF generate"
+        )
+    if cfg.model.sft_warmup.steps > 0:
+        problems.append(
+            "model.sft_warmup is a local-backend feature: run the SFT stages (`rlvr sft ...`) and pass "
+            "their output as model.path, with model.sft_warmup.steps=0"
+        )
+    if is_tiny(cfg):
+        problems.append(
+            "backend=verl needs a saved model folder or hub id in model.path; for the tiny model build it "
+            "first (base_training.tiny.build_tiny_qwen2_5_vl) and pass its folder with model.tiny=false"
+        )
+    return problems

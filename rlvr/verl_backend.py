@@ -88,6 +88,10 @@ def verl_overrides(cfg: DictConfig) -> list[str]:
         "actor_rollout_ref.model.enable_gradient_checkpointing": model.enable_gradient_checkpointing,
         "actor_rollout_ref.model.use_remove_padding": model.use_remove_padding,
         "actor_rollout_ref.model.trust_remote_code": model.trust_remote_code,
+        # model.dtype is the compute dtype (verl keeps fp32 master weights in FSDP)
+        "actor_rollout_ref.actor.fsdp_config.dtype": model.dtype,
+        "actor_rollout_ref.ref.fsdp_config.dtype": model.dtype,
+        "actor_rollout_ref.rollout.dtype": model.dtype,
         "actor_rollout_ref.actor.optim.lr": algo.lr,
         "actor_rollout_ref.actor.optim.weight_decay": algo.weight_decay,
         "actor_rollout_ref.actor.optim.lr_warmup_steps": algo.lr_warmup_steps or -1,
@@ -126,7 +130,7 @@ def verl_overrides(cfg: DictConfig) -> list[str]:
         "trainer.n_gpus_per_node": cfg.cluster.gpus_per_node,
         "trainer.total_training_steps": trainer.total_steps,
         "trainer.test_freq": trainer.test_freq,
-        "trainer.save_freq": trainer.save_freq or -1,
+        "trainer.save_freq": trainer.save_freq or trainer.total_steps,  # our 0 = at the end; verl -1 = never
         "trainer.resume_mode": "auto" if trainer.resume == "auto" else "disable",
         "trainer.default_local_dir": str(out_dir / "checkpoints"),
         "trainer.max_actor_ckpt_to_keep": trainer.max_checkpoints_to_keep,

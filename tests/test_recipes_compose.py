@@ -166,3 +166,12 @@ def test_own_recipe_without_the_schema_is_refused(tmp_path):
         compose_recipe(str(own))
     with pytest.raises(RecipeError, match=r"recipe file '.*missing.yaml' does not exist"):
         compose_recipe(str(tmp_path / "missing.yaml"))
+
+
+def test_verl_backend_refuses_what_verl_cannot_run(data):
+    cfg = compose_recipe("quickstart", [*data_overrides(data), "backend=verl"])
+    with pytest.raises(RecipeError) as err:
+        validate_recipe(cfg)
+    assert "backend=verl rolls out with vLLM" in str(err.value)
+    assert "backend=verl needs a saved model folder" in str(err.value)
+    assert "model.sft_warmup is a local-backend feature" in str(err.value)

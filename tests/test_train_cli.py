@@ -79,7 +79,7 @@ def test_multirun_dry_run_validates_every_point_and_writes_nothing(tmp_path, cap
     ]
     assert rlvr(["train", *args]) == 0
     printed = capsys.readouterr().out
-    assert printed.count("valid (local backend") == 6
+    assert printed.count("valid (local backend") == 6 and "nothing was trained or written" in printed
     assert "algorithm.kl_coef=0.01 rollout.n=4" in printed and f"{tmp_path}/sweep/multirun/5" in printed
     assert not (tmp_path / "sweep").exists()
 
@@ -102,7 +102,10 @@ def test_verl_sweep_with_a_job_server_plans_one_ray_job_per_point(data, capsys):
         *data_overrides(data),
     ]
     assert rlvr(["train", *args]) == 0
-    jobs = [line for line in capsys.readouterr().out.splitlines() if " -m rlvr train " in line]
+    printed = capsys.readouterr().out
+    assert printed.count("valid (verl backend, recipe checks + verl validate_config)") == 2
+    assert "would submit one Ray job per point to http://head:8265" in printed
+    jobs = [line for line in printed.splitlines() if " -m rlvr train " in line]
     assert len(jobs) == 2
     assert "algorithm.kl_coef=0.01" in jobs[1] and "multirun/1" in jobs[1]
 

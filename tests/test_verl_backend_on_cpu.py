@@ -61,6 +61,7 @@ def test_recipe_hyperparameters_reach_verl(seven_b):
     assert rollout.val_kwargs.do_sample is False  # greedy validation
     assert (verl_cfg.data.max_prompt_length, verl_cfg.data.max_response_length) == (4096, 2048)
     assert verl_cfg.trainer.resume_mode == "auto"
+    assert rollout.dtype == actor.fsdp_config.dtype == "bfloat16"
     assert verl_cfg.trainer.default_local_dir.endswith("outputs/medvqa_grpo_qwen2_5_vl_7b/checkpoints")
 
 
@@ -145,3 +146,19 @@ def test_summary_is_written_from_verls_file_logger(tmp_path):
     assert summary["steps"] == 40
     assert (summary["val_acc_start"], summary["val_acc_end"], summary["val_acc_best"]) == (0.2, 0.5, 0.6)
     assert summary["val_reward_best"] == 1.0
+
+
+def test_odd_strings_survive_the_trip_into_verls_overrides(tmp_path, data):
+    odd = tmp_path / "we ird's dir"
+    odd.mkdir()
+    train = odd / "train.parquet"
+    train.write_bytes(data["train"].read_bytes())
+    overrides = [
+        f"data.train_files=['{str(train).replace(chr(39), chr(92) + chr(39))}']",
+        "reward.think_tag='th=nk'",
+        "logger.project=my project",
+    ]
+    verl_cfg = build_verl_config(compose_recipe("medqa_text_grpo_qwen2_5_7b", overrides))
+    assert list(verl_cfg.data.train_files) == [str(train)]
+    assert verl_cfg.reward.custom_reward_function.reward_kwargs.think_tag == "th=nk"
+    assert verl_cfg.trainer.project_name == "my project"

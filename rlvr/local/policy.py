@@ -43,14 +43,15 @@ def sequence_inputs(prompts: PromptBatch, response_ids: torch.Tensor, response_m
 
 
 def response_log_probs(
-    model, prompts: PromptBatch, response_ids, response_mask
+    model, prompts: PromptBatch, response_ids, response_mask, temperature: float = 1.0
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-token log-prob and entropy of the response tokens under ``model``."""
+    """Per-token log-prob and entropy of the response tokens under ``model`` sampled at ``temperature``
+    (the logits are divided by it, as verl's actor does, so that ratios compare sampling distributions)."""
     width = response_ids.shape[1]
     out = model(
         **sequence_inputs(prompts, response_ids, response_mask), logits_to_keep=width + 1, use_cache=False
     )
-    logits = out.logits[:, -width - 1 : -1].float()
+    logits = out.logits[:, -width - 1 : -1].float() / temperature
     return logprobs_from_logits(logits, response_ids), entropy_from_logits(logits)
 
 
@@ -70,6 +71,7 @@ class PolicyWorker:
         weight_decay: float = 0.0,
         critic_lr: float | None = None,
         lr_warmup_steps: int = 0,
+        temperature: float = 1.0,
     ):
         from transformers import AutoModelForImageTextToText, AutoProcessor
 
@@ -78,6 +80,7 @@ class PolicyWorker:
         torch.manual_seed(seed)
         self.device = "cuda" if torch.cuda.is_available() else "cpu"
         self.loss = loss
+        self.temperature = temperature
         self.grad_clip = grad_clip
         self.processor = AutoProcessor.from_pretrained(model_path)
         self.model = AutoModelForImageTextToText.from_pretrained(model_path).to(self.device)
@@ -100,14 +103,11 @@ class PolicyWorker:
         """The old-policy / reference log-probs and critic values for a rollout (those requested)."""
         prompts, response_ids, response_mask = self._to_device(prompts, response_ids, response_mask)
         out = {}
+        tokens = (prompts, response_ids, response_mask, self.temperature)
         if old:
-            out["old_log_prob"] = response_log_probs(self.model, prompts, response_ids, response_mask)[
-                0
-            ].cpu()
+            out["old_log_prob"] = response_log_probs(self.model, *tokens)[0].cpu()
         if ref and self.reference is not None:
-            out["ref_log_prob"] = response_log_probs(self.reference, prompts, response_ids, response_mask)[
-                0
-            ].cpu()
+            out["ref_log_prob"] = response_log_probs(self.reference, *tokens)[0].cpu()
         if self.critic is not None:
             out["values"] = self.critic.values(
                 sequence_inputs(prompts, response_ids, response_mask), response_ids.shape[1]
@@ -139,7 +139,9 @@ class PolicyWorker:
         prompts = {k: v.to(self.device) for k, v in slice_prompts(batch.prompts, rows).items()}
         response_ids, response_mask = pick(batch.response_ids), pick(batch.response_mask)
         self.model.train()
-        log_prob, entropy = response_log_probs(self.model, prompts, response_ids, response_mask)
+        log_prob, entropy = response_log_probs(
+            self.model, prompts, response_ids, response_mask, self.temperature
+        )
         # On-policy with a single pass: the old policy is the current one (ratio 1 at the first step).
         old_log_prob = pick(batch.old_log_prob) if batch.old_log_prob is not None else log_prob.detach()
         loss, metrics = policy_loss(

@@ -193,6 +193,7 @@ def start_actors(
         weight_decay=settings.weight_decay,
         critic_lr=settings.critic_lr,
         lr_warmup_steps=settings.lr_warmup_steps,
+        temperature=settings.temperature,
     )
     if state_dir is not None:
         ray.get(policy.load_state.remote(str(state_dir)))
