@@ -148,3 +148,25 @@ def test_data_file_without_the_rl_columns_is_a_clear_error(tmp_path):
         ValueError, match=r"data.train_files: .*bad.parquet lacks column\(s\) \['prompt', 'reward_model'"
     ):
         trainer.run(cfg)
+
+
+def test_ppo_with_gae_trains_a_critic(tiny_model, synth_rows):
+    rollout_side = RolloutWorker(str(tiny_model), "hf")
+    rows = synth_rows[0][:2]
+    rollout = rollout_side.generate(rows, trainer.Sampling(6, temperature=1.0), seed=0)
+    policy = PolicyWorker(str(tiny_model), None, lr=1e-4, loss=LossSettings(), with_critic=True)
+    info = policy.score_tokens(
+        rollout.prompts, rollout.response_ids, rollout.response_mask, old=True, ref=False
+    )
+    assert info["values"].shape == rollout.response_ids.shape
+    scores = torch.tensor([1.0, 0.0])
+    rewards = outcome_rewards(scores, rollout.response_mask)
+    advantages, returns = compute_advantages(
+        "gae", rewards, rollout.response_mask, np.arange(2), values=info["values"], gamma=1.0, lam=0.95
+    )
+    batch = TrainBatch(
+        rollout.prompts, rollout.response_ids, rollout.response_mask, advantages,
+        old_log_prob=info["old_log_prob"], returns=returns, old_values=info["values"],
+    )  # fmt: skip
+    metrics = policy.update(batch, ppo_epochs=2, mini_batch_size=1, seed=0)
+    assert np.isfinite(metrics["critic/vf_loss"]) and "actor/clip_frac" in metrics

@@ -1,0 +1,138 @@
+"""The GRPO work both sides of ``bench_grpo.py`` run: model, prompts, fixed response length, and the table.
+
+Every response is exactly ``response_length`` tokens long on both sides (``min_new_tokens`` blocks EOS),
+so tokens/s compare the same amount of generation and training.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SIZES = {
+    "tiny": {},  # the quickstart model (recipes/quickstart.yaml), with its synthetic images
+    "large": {  # ~25M parameters: generation and updates dominate fixed overheads
+        "hidden_size": 512, "intermediate_size": 1408, "num_hidden_layers": 8,
+        "num_attention_heads": 8, "num_key_value_heads": 4,
+    },
+}  # fmt: skip
+SPLIT_PARTS = ("generation", "reward", "update", "other")
+
+
+@dataclass
+class Work:
+    """One benchmark point: what both trainers do."""
+
+    size: str
+    model_dir: Path
+    rows: list[dict]  # verl RL rows; images only for the tiny (quickstart) model
+    group_size: int
+    response_length: int
+    steps: int
+    prompts_per_step: int
+    kl_coef: float
+    lr: float = 1e-5
+
+    @property
+    def with_images(self) -> bool:
+        return any(row["images"] for row in self.rows)
+
+    @property
+    def parameters_m(self) -> float:
+        from transformers import AutoConfig
+
+        config = AutoConfig.from_pretrained(self.model_dir)
+        text = config.text_config
+        per_layer = (
+            2 * text.hidden_size * text.hidden_size  # q and o projections
+            + 2 * text.hidden_size * text.num_key_value_heads * (text.hidden_size // text.num_attention_heads)
+            + 3 * text.hidden_size * text.intermediate_size
+        )
+        return (per_layer * text.num_hidden_layers + 2 * text.vocab_size * text.hidden_size) / 1e6
+
+
+@dataclass
+class Timing:
+    """Per-step means over the timed steps (the first, warm-up step is left out on both sides)."""
+
+    seconds_per_step: float
+    tokens_per_s: float  # generated response tokens per second of whole step
+    response_length: float  # mean tokens per response, to check both sides did the same work
+    split: dict[str, float]  # SPLIT_PARTS -> seconds per step
+    details: dict[str, float] = field(default_factory=dict)  # parts inside the split, seconds per step
+
+
+def text_only(row: dict) -> dict:
+    """The row without its images (the ``<image>`` placeholders removed from the prompt)."""
+    row = copy.deepcopy(row)
+    for message in row["prompt"]:
+        message["content"] = message["content"].replace("<image>", "").strip()
+    row["images"] = []
+    return row
+
+
+def build_work(size: str, root: Path, *, steps: int, n: int, prompts_per_step: int,
+               response_length: int, kl_coef: float) -> Work:  # fmt: skip
+    """Build the model for ``size`` under ``root``, pin its response length, and pick the prompts."""
+    from transformers import GenerationConfig
+
+    from base_training.tiny import build_tiny_qwen2_5_vl
+    from rlvr.data.schema import build_row
+    from rlvr.data.synth import make_sample
+    from rlvr.data.templates import DEFAULT_TEMPLATE, get_template
+
+    model_dir = build_tiny_qwen2_5_vl(root / f"model_{size}", seed=0, **SIZES[size])
+    generation = GenerationConfig.from_pretrained(model_dir)
+    generation.min_new_tokens = response_length  # our rollout worker reads it from the model folder
+    generation.save_pretrained(model_dir)
+    template = get_template(DEFAULT_TEMPLATE)
+    count = prompts_per_step * (steps + 1)
+    rows = [build_row(make_sample(0, "train", i), template, "train", i) for i in range(count)]
+    if size != "tiny":
+        rows = [text_only(row) for row in rows]
+    return Work(size, model_dir, rows, n, response_length, steps, prompts_per_step, kl_coef)
+
+
+def format_table(work: Work, ours: Timing | None, trl: Timing | None, trl_error: str | None) -> str:
+    """The comparison table of one size, then each side's inner parts and the measured ratio."""
+    kind = "VLM, synthetic images" if work.with_images else "text-only prompts"
+    lines = [
+        f"\n== {work.size}: ~{work.parameters_m:.1f}M LM parameters, {kind}; {work.prompts_per_step} prompts"
+        f" x n={work.group_size}, {work.response_length} tokens each, beta={work.kl_coef},"
+        f" {work.steps} timed steps",
+        f"{'trainer':<7} {'s/step':>7} {'tok/s':>7} {'resp len':>8} "
+        + " ".join(f"{part:>10}" for part in SPLIT_PARTS),
+    ]
+    for name, timing in (("ours", ours), ("trl", trl)):
+        if timing is None:
+            continue
+        speed = f"{timing.seconds_per_step:7.2f} {timing.tokens_per_s:7.1f} {timing.response_length:8.1f}"
+        lines.append(f"{name:<7} {speed} " + " ".join(f"{timing.split[part]:10.2f}" for part in SPLIT_PARTS))
+    for name, timing in (("ours", ours), ("trl", trl)):
+        if timing is not None and timing.details:
+            inner = ", ".join(f"{key} {value:.2f}s" for key, value in timing.details.items())
+            lines.append(f"  {name} inside the split: {inner}")
+    if trl_error:
+        lines.append(f"  trl could not run this case: {trl_error}")
+    if ours and trl:
+        ratio = ours.tokens_per_s / trl.tokens_per_s
+        verdict = "met" if ratio >= 1 else "NOT met"
+        lines.append(f"  ours/trl: x{ratio:.2f} tokens/s; target (ours at least as fast as trl): {verdict}")
+        if abs(ours.response_length - trl.response_length) > 0.5:
+            lines.append("  warning: the mean response lengths differ, so the work is not the same")
+        lines.append("  where the time goes, largest difference first:")
+        lines.extend(f"    {line}" for line in where_time_goes(ours, trl))
+    return "\n".join(lines)
+
+
+def where_time_goes(ours: Timing, trl: Timing) -> list[str]:
+    """Per part of the split, how much slower or faster ours measured, largest difference first."""
+    differences = sorted(
+        ((ours.split[part] - trl.split[part], part) for part in SPLIT_PARTS), key=lambda d: -abs(d[0])
+    )
+    return [
+        f"{part}: ours {ours.split[part]:.2f}s vs trl {trl.split[part]:.2f}s per step ({delta:+.2f}s)"
+        for delta, part in differences
+        if abs(delta) >= 0.01
+    ]
