@@ -50,7 +50,7 @@ class DataConfig:
     max_reported_errors: int = 10
     caption_prompt: str = "<image>Describe the image."
     # Think text for rows with no extra_info.reasoning; may use {question}, {answer} and extra_info keys.
-    # Short on purpose: RL recipes cap responses at a few dozen tokens (same text as rlvr.local.warmup).
+    # Short on purpose: RL recipes cap responses at a few dozen tokens.
     rl_think_template: str = "I check the image."
     seed: int = 0
 

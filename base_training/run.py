@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
@@ -180,7 +181,7 @@ def run_stage(cfg) -> Path:
 
 def sft_warmup(
     model_dir: str,
-    train_parquet: str,
+    train_files: str | Sequence[str],
     out_dir: str,
     steps: int = 20,
     lr: float = 1e-4,
@@ -188,11 +189,17 @@ def sft_warmup(
     max_length: int = 1024,
     seed: int = 0,
 ) -> Path:
-    """Instruct-stage warm-up on an `rlvr data` parquet (ground truth as <answer>), for the RL quickstart."""
+    """Instruct-stage warm-up on `rlvr data` parquet files (ground truth as <answer>), for RL recipes.
+
+    A short warm-up: one constant learning rate for the whole model, rows sampled at random.
+    """
+    files = [train_files] if isinstance(train_files, str | Path) else list(train_files)
     overrides = [
         "stage=instruct",
         f"train.steps={steps}",
         f"train.lr={lr}",
+        "train.lr_scheduler=constant",
+        "train.group_by_length=false",
         f"train.batch_size={batch_size}",
         f"train.seed={seed}",
         f"train.save_steps={max(steps, 1)}",
@@ -207,7 +214,7 @@ def sft_warmup(
             {
                 "init": str(model_dir),
                 "output_dir": str(out_dir),
-                "data": {"sources": [{"path": str(train_parquet), "ratio": 1.0, "format": "rl"}]},
+                "data": {"sources": [{"path": str(f), "ratio": 1.0, "format": "rl"} for f in files]},
                 "stage": {
                     "trainable": [{"name": "all", "patterns": ["."], "lr": None}]
                 },  # one LR for the whole model

@@ -36,7 +36,9 @@ def dataset_config(tmp_path, monkeypatch):
             "image_key": "images",
             "max_prompt_length": 512,
             "filter_overlong_prompts": True,
-            "filter_overlong_prompts_workers": 1,
+            # None = filter in-process: datasets 5 forks a pool even for num_proc=1, and forking a
+            # process that already runs torch threads can deadlock.
+            "filter_overlong_prompts_workers": None,
             "return_raw_chat": True,
             "truncation": "error",
         }

@@ -1,4 +1,7 @@
-"""Resolve a recipe's model and data into paths and rows: tiny model build, SFT warm-up, synthetic data."""
+"""Resolve a recipe's model and data into paths and rows: tiny model build, SFT warm-up, synthetic data.
+
+The warm-up is `base_training`'s instruct stage, so RL starts from a `base_training` output.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,6 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from rlvr.data.io import read_rows
-from rlvr.local.warmup import WarmupSettings, sft_warmup
 
 REQUIRED_COLUMNS = ("prompt", "reward_model", "extra_info")
 
@@ -36,20 +38,24 @@ def base_model(cfg: DictConfig, output_dir: Path) -> Path:
     return path
 
 
-def initial_policy(cfg: DictConfig, output_dir: Path, train_rows: list[dict[str, Any]]) -> Path:
-    """The base model, after the supervised warm-up when ``model.sft_warmup.steps`` > 0."""
+def initial_policy(cfg: DictConfig, output_dir: Path, train_files: list[str]) -> Path:
+    """The base model, after `base_training`'s SFT warm-up when ``model.sft_warmup.steps`` > 0."""
     model_path = base_model(cfg, output_dir)
     warmup = cfg.model.get("sft_warmup") or {}
     if int(warmup.get("steps", 0)) <= 0:
         return model_path
-    settings = WarmupSettings(
+    from base_training.run import sft_warmup
+
+    return sft_warmup(
+        str(model_path),
+        train_files,
+        str(output_dir / "warmup_model"),
         steps=int(warmup.steps),
         lr=float(warmup.lr),
         batch_size=int(warmup.batch_size),
+        max_length=int(cfg.data.max_prompt_length) + int(cfg.data.max_response_length),
         seed=int(cfg.trainer.seed),
-        max_prompt_length=int(cfg.data.max_prompt_length),
     )
-    return sft_warmup(model_path, train_rows, output_dir / "warmup_model", settings)
 
 
 def load_split(files: list[str], key: str) -> list[dict[str, Any]]:
@@ -75,16 +81,19 @@ def load_split(files: list[str], key: str) -> list[dict[str, Any]]:
     return rows
 
 
-def train_and_val_rows(
-    cfg: DictConfig, output_dir: Path
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def train_and_val_files(cfg: DictConfig, output_dir: Path) -> tuple[list[str], list[str]]:
     """The synthetic task when ``data.synth.n`` > 0 (written under the output dir), else the data files."""
     synth = cfg.data.get("synth") or {}
     if int(synth.get("n", 0)) > 0:
         from rlvr.data.synth import write_synth
 
         paths = write_synth(output_dir / "data", n=int(synth.n), seed=int(synth.get("seed", 0)))
-        return read_rows(paths["train"]), read_rows(paths["val"])
-    train = load_split(list(cfg.data.train_files), "data.train_files")
-    val = load_split(list(cfg.data.val_files), "data.val_files")
-    return train, val
+        return [str(paths["train"])], [str(paths["val"])]
+    return list(cfg.data.train_files), list(cfg.data.val_files)
+
+
+def train_and_val_rows(
+    train_files: list[str], val_files: list[str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Rows of the train and validation files, each checked for verl's RL columns."""
+    return load_split(train_files, "data.train_files"), load_split(val_files, "data.val_files")

@@ -23,7 +23,7 @@ from tqdm import tqdm
 from rlvr.local.algorithm import compute_advantages, kl_in_reward, outcome_rewards
 from rlvr.local.checkpoint import latest_checkpoint, load_trainer_state, save_checkpoint
 from rlvr.local.policy import PolicyWorker, TrainBatch
-from rlvr.local.prepare import initial_policy, train_and_val_rows
+from rlvr.local.prepare import initial_policy, train_and_val_files, train_and_val_rows
 from rlvr.local.reward import score_rows_task
 from rlvr.local.rollout import RolloutWorker, Sampling
 from rlvr.local.settings import LoopSettings, loop_settings
@@ -216,8 +216,9 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     settings = loop_settings(cfg)
     output_dir = Path(str(cfg.trainer.output_dir)).expanduser()
     output_dir.mkdir(parents=True, exist_ok=True)
-    train_rows, val_rows = train_and_val_rows(cfg, output_dir)
-    start_policy = initial_policy(cfg, output_dir, train_rows)
+    train_files, val_files = train_and_val_files(cfg, output_dir)
+    train_rows, val_rows = train_and_val_rows(train_files, val_files)
+    start_policy = initial_policy(cfg, output_dir, train_files)
     resume_from = latest_checkpoint(output_dir) if settings.resume else None
     state = RunState()
     if resume_from is not None:
