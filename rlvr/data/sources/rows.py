@@ -143,3 +143,11 @@ def split_from_name(name: str) -> str:
         if token in _SPLIT_NAMES:
             return _SPLIT_NAMES[token]
     return ""
+
+
+def closed_or_open(row: Row) -> str:
+    """The row's declared ``answer_type`` (VQA-RAD, SLAKE): CLOSED or OPEN, else a ``RowProblem``."""
+    declared = text(row, "answer_type").upper()
+    if declared not in ("CLOSED", "OPEN"):
+        raise RowProblem("unknown_answer_type", f"answer_type {declared!r} is neither CLOSED nor OPEN")
+    return declared

@@ -15,6 +15,7 @@ from rlvr.data.sources.registry import register_source
 from rlvr.data.sources.rows import (
     Row,
     RowProblem,
+    closed_or_open,
     convert_rows,
     find_files,
     json_list_rows,
@@ -29,9 +30,7 @@ def _convert(where: str, row: Row, images: Path, split: str) -> RawRecord:
     language = text(row, "q_lang")
     if language != "en":
         raise RowProblem("other_language", f"q_lang is {language!r}")
-    declared = text(row, "answer_type").upper()
-    if declared not in {"CLOSED", "OPEN"}:
-        raise RowProblem("unknown_answer_type", f"answer_type {declared!r} is neither CLOSED nor OPEN")
+    closed_or_open(row)
     return RawRecord(
         where=where,
         question=text(row, "question"),

@@ -11,17 +11,14 @@ from pathlib import Path
 
 from rlvr.data.records import RawRecord, Record
 from rlvr.data.sources.registry import register_source
-from rlvr.data.sources.rows import Row, RowProblem, convert_rows, find_files, json_list_rows, text
+from rlvr.data.sources.rows import Row, closed_or_open, convert_rows, find_files, json_list_rows, text
 
 ANNOTATIONS = "VQA_RAD Dataset Public.json"
 IMAGE_FOLDER = "VQA_RAD Image Folder"
-DECLARED_TYPES = {"CLOSED", "OPEN"}
 
 
 def _convert(where: str, row: Row, images: Path) -> RawRecord:
-    declared = text(row, "answer_type").upper()
-    if declared not in DECLARED_TYPES:
-        raise RowProblem("unknown_answer_type", f"answer_type {declared!r} is neither CLOSED nor OPEN")
+    closed_or_open(row)
     return RawRecord(
         where=where,
         question=text(row, "question"),
