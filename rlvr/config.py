@@ -43,6 +43,9 @@ class SynthConfig:
 
     n: int = 0
     seed: int = 0
+    # question types to draw from (rlvr.data.synth.TASKS); empty = all of them
+    tasks: list[str] = field(default_factory=list)
+    image_size: int = 56
 
 
 @dataclass

@@ -118,11 +118,33 @@ def test_bad_arguments_fail_clearly(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
+def test_tasks_subset_draws_only_those_question_types(tmp_path):
+    paths = write_synth(tmp_path, n=60, seed=0, tasks=["presence", "count"])
+    rows = read_rows(paths["train"]) + read_rows(paths["val"])
+    assert {r["extra_info"]["question_type"] for r in rows} == {"presence", "count"}
+    assert read_metadata(paths["train"])["tasks"] == ["presence", "count"]
+    answers = Counter(
+        r["reward_model"]["ground_truth"] for r in rows if r["extra_info"]["question_type"] == "presence"
+    )
+    assert set(answers) == {"yes", "no"}
+
+
+def test_unknown_or_empty_tasks_fail_before_writing(tmp_path):
+    for tasks in (["presence", "colour"], []):
+        with pytest.raises(ValueError, match="subset of"):
+            write_synth(tmp_path, n=10, tasks=tasks)
+    assert not list(tmp_path.iterdir())
+
+
 def test_cli_synth(tmp_path, capsys):
     assert data_main(["synth", "--out", str(tmp_path), "--n", "20", "--seed", "1"]) == 0
     assert len(read_rows(tmp_path / "train.parquet")) + len(read_rows(tmp_path / "val.parquet")) == 20
     assert data_main(["synth", "--out", str(tmp_path), "--n", "1"]) == 2
     assert "n must be at least 2" in capsys.readouterr().err
+    assert data_main(["synth", "--out", str(tmp_path / "p"), "--n", "10", "--tasks", "presence"]) == 0
+    assert {r["extra_info"]["question_type"] for r in read_rows(tmp_path / "p" / "train.parquet")} == {
+        "presence"
+    }
 
 
 def test_verifiers_score_the_ground_truth_as_correct(synth_dir):

@@ -10,6 +10,8 @@ from rlvr.data.templates import DEFAULT_TEMPLATE, TEMPLATES
 
 
 def _add_synth(commands: argparse._SubParsersAction) -> None:
+    from rlvr.data.synth import TASKS
+
     synth = commands.add_parser(
         "synth",
         help="write the synthetic VQA task (train.parquet + val.parquet)",
@@ -23,12 +25,18 @@ def _add_synth(commands: argparse._SubParsersAction) -> None:
     synth.add_argument(
         "--template", default=DEFAULT_TEMPLATE, choices=sorted(TEMPLATES), help="prompt template"
     )
+    synth.add_argument(
+        "--tasks",
+        default=",".join(TASKS),
+        help=f"comma-separated question types to draw from (default: all of {','.join(TASKS)})",
+    )
 
 
 def _run_synth(args: argparse.Namespace) -> int:
     from rlvr.data.synth import write_synth
 
-    paths = write_synth(args.out, args.n, args.seed, args.val_fraction, args.image_size, args.template)
+    tasks = [task.strip() for task in args.tasks.split(",") if task.strip()]
+    paths = write_synth(args.out, args.n, args.seed, args.val_fraction, args.image_size, args.template, tasks)
     for split, path in paths.items():
         print(f"{split}: {path}")
     return 0

@@ -9,6 +9,7 @@ Row ``i`` of a split depends only on (seed, split, i), so it is reproducible and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,10 +89,20 @@ def _shuffled_options(correct: str, choices: tuple[str, ...], rng: np.random.Gen
     return options, "ABCD"[order.index(correct)]
 
 
-def make_sample(seed: int, split: str, index: int, image_size: int = 56) -> Sample:
-    """Row ``index`` of ``split``: a task, an image drawn for it, and its question and answer."""
+def check_tasks(tasks: Sequence[str]) -> tuple[str, ...]:
+    """``tasks`` as a tuple, each one of ``TASKS``; an empty or unknown entry is an error naming it."""
+    unknown = [task for task in tasks if task not in TASKS]
+    if unknown or not tasks:
+        raise ValueError(f"synthetic tasks {list(tasks)} must be a non-empty subset of {list(TASKS)}")
+    return tuple(tasks)
+
+
+def make_sample(
+    seed: int, split: str, index: int, image_size: int = 56, tasks: Sequence[str] = TASKS
+) -> Sample:
+    """Row ``index`` of ``split``: a task drawn from ``tasks``, an image for it, its question and answer."""
     rng = np.random.default_rng([seed, SPLITS[split], index])
-    task = TASKS[rng.integers(len(TASKS))]
+    task = tasks[rng.integers(len(tasks))]
     modality = MODALITIES[rng.integers(len(MODALITIES))]
     if task.startswith("location"):
         n_lesions = 1
@@ -144,17 +155,23 @@ def write_synth(
     val_fraction: float = 0.1,
     image_size: int = 56,
     template: str = DEFAULT_TEMPLATE,
+    tasks: Sequence[str] = TASKS,
 ) -> dict[str, Path]:
-    """Write ``out_dir/train.parquet`` and ``out_dir/val.parquet`` (``n`` rows in all); return their paths."""
+    """Write ``out_dir/train.parquet`` and ``out_dir/val.parquet`` (``n`` rows in all); return their paths.
+
+    ``tasks`` picks the question types (default: all of ``TASKS``); each row draws one of them.
+    """
     if image_size < 28:
         raise ValueError(f"image_size must be at least 28 pixels, got {image_size}")
     prompt_template = get_template(template)
+    tasks = check_tasks(tasks)
     out = Path(out_dir)
     files = {}
     paths = {}
     for split, size in split_sizes(n, val_fraction).items():
         rows = [
-            build_row(make_sample(seed, split, i, image_size), prompt_template, split, i) for i in range(size)
+            build_row(make_sample(seed, split, i, image_size, tasks), prompt_template, split, i)
+            for i in range(size)
         ]
         metadata = {
             "generator": "rlvr.data.synth",
@@ -162,6 +179,7 @@ def write_synth(
             "split": split,
             "rows": size,
             "image_size": image_size,
+            "tasks": list(tasks),
             "template": prompt_template.to_metadata(),
         }
         paths[split] = out / f"{split}.parquet"

@@ -21,13 +21,17 @@ class Critic:
 
     def values(self, inputs: dict[str, torch.Tensor], width: int, grad: bool = False) -> torch.Tensor:
         """Value of each of the last ``width`` (response) tokens, read from the hidden state before it."""
+        self.backbone.train(grad)  # gradient checkpointing (model.enable_gradient_checkpointing) in training
         with torch.set_grad_enabled(grad):
             out = self.backbone(**inputs, output_hidden_states=True, logits_to_keep=1, use_cache=False)
-            return self.head(out.hidden_states[-1][:, -width - 1 : -1]).squeeze(-1)
+            # the head stays float32 whatever model.dtype the backbone runs in
+            return self.head(out.hidden_states[-1][:, -width - 1 : -1].float()).squeeze(-1)
 
-    def step(self, loss: torch.Tensor) -> None:
+    def zero_grad(self) -> None:
         self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+
+    def step(self) -> None:
+        """Clip and apply the gradients accumulated since ``zero_grad``."""
         torch.nn.utils.clip_grad_norm_([*self.backbone.parameters(), *self.head.parameters()], 1.0)
         self.optimizer.step()
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +17,23 @@ from verl.utils.torch_functional import entropy_from_logits, logprobs_from_logit
 
 from rlvr.local.algorithm import LossSettings, policy_loss, value_loss
 from rlvr.local.critic import Critic
+from rlvr.local.modeling import (
+    DEFAULT_MODEL,
+    ModelSettings,
+    Weights,
+    load_model,
+    load_processor,
+    trainable_weights,
+)
 from rlvr.local.prompts import PromptBatch, model_inputs, slice_prompts
+
+
+def select_rows(
+    prompts: PromptBatch, rows: list[int], device: str, *tensors: torch.Tensor | None
+) -> tuple[PromptBatch | torch.Tensor | None, ...]:
+    """The prompts and per-response ``tensors`` (None stays None) of responses ``rows``, on ``device``."""
+    picked = {key: value.to(device) for key, value in slice_prompts(prompts, rows).items()}
+    return picked, *(None if t is None else t[rows].to(device) for t in tensors)
 
 
 @dataclass
@@ -32,6 +48,12 @@ class TrainBatch:
     ref_log_prob: torch.Tensor | None = None
     returns: torch.Tensor | None = None
     old_values: torch.Tensor | None = None
+
+    def select(self, rows: list[int], device: str) -> TrainBatch:
+        """The responses ``rows`` on ``device``."""
+        names = [f.name for f in fields(self)][1:]
+        prompts, *tensors = select_rows(self.prompts, rows, device, *(getattr(self, n) for n in names))
+        return TrainBatch(prompts, *tensors)
 
 
 def sequence_inputs(prompts: PromptBatch, response_ids: torch.Tensor, response_mask: torch.Tensor) -> dict:
@@ -55,8 +77,32 @@ def response_log_probs(
     return logprobs_from_logits(logits, response_ids), entropy_from_logits(logits)
 
 
+def micro_batch_share(micro_mask: torch.Tensor, mini_mask: torch.Tensor, loss_agg_mode: str) -> float:
+    """The weight of a micro-batch's own loss in its mini-batch's loss. verl's ``agg_loss`` divides each
+    micro-batch's sum by the mini-batch's token count (token-mean: ``batch_num_tokens``) or non-empty
+    sequence count (seq-mean-*: ``global_batch_size``); scaling the micro-batch's mean by its share of
+    that count is the same, so the accumulated gradient equals the un-split step's."""
+    if loss_agg_mode == "token-mean":
+        return float(micro_mask.sum() / mini_mask.sum())
+    if loss_agg_mode.startswith("seq-mean"):
+        return float((micro_mask.sum(-1) > 0).sum() / (mini_mask.sum(-1) > 0).sum())
+    raise ValueError(f"algorithm.loss_agg_mode={loss_agg_mode!r} is not supported by the local backend.")
+
+
+def chunks(rows: list[int], size: int | None) -> list[list[int]]:
+    """``rows`` in consecutive pieces of ``size`` (None: one piece)."""
+    size = size or len(rows)
+    return [rows[start : start + size] for start in range(0, len(rows), size)]
+
+
 class PolicyWorker:
-    """Trainable policy; a Ray actor in the loop, a plain object in tests."""
+    """Trainable policy; a Ray actor in the loop, a plain object in tests.
+
+    ``micro_batch_size`` (``ppo_micro_batch_size_per_gpu``) responses go through forward/backward at a
+    time, gradients accumulating to one optimizer step per mini-batch; ``log_prob_micro_batch_size``
+    (``rollout.log_prob_micro_batch_size_per_gpu``) bounds the no-grad passes of ``score_tokens``.
+    None: the whole batch at once.
+    """
 
     def __init__(
         self,
@@ -72,9 +118,10 @@ class PolicyWorker:
         critic_lr: float | None = None,
         lr_warmup_steps: int = 0,
         temperature: float = 1.0,
+        model: ModelSettings = DEFAULT_MODEL,
+        micro_batch_size: int | None = None,
+        log_prob_micro_batch_size: int | None = None,
     ):
-        from transformers import AutoModelForImageTextToText, AutoProcessor
-
         if threads:
             torch.set_num_threads(threads)
         torch.manual_seed(seed)
@@ -82,37 +129,36 @@ class PolicyWorker:
         self.loss = loss
         self.temperature = temperature
         self.grad_clip = grad_clip
-        self.processor = AutoProcessor.from_pretrained(model_path)
-        self.model = AutoModelForImageTextToText.from_pretrained(model_path).to(self.device)
-        self.reference = None
-        if reference_path is not None:
-            reference = AutoModelForImageTextToText.from_pretrained(reference_path).to(self.device)
-            self.reference = reference.eval().requires_grad_(False)
+        self.micro_batch_size = micro_batch_size
+        self.log_prob_micro_batch_size = log_prob_micro_batch_size
+        self.processor = load_processor(model_path, model)
+        self.model = load_model(model_path, model, self.device, train=True)
+        self.reference = None if reference_path is None else load_model(reference_path, model, self.device)
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=lr, weight_decay=weight_decay)
         warmup = max(1, lr_warmup_steps)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
             self.optimizer, lambda step: min(1.0, (step + 1) / warmup)
         )
+        # the critic's backbone inherits the policy's dtype and gradient checkpointing
         self.critic = Critic(copy.deepcopy(self.model), critic_lr or lr) if with_critic else None
-
-    def _to_device(self, prompts: PromptBatch, *tensors: torch.Tensor):
-        return {k: v.to(self.device) for k, v in prompts.items()}, *(t.to(self.device) for t in tensors)
 
     @torch.no_grad()
     def score_tokens(self, prompts: PromptBatch, response_ids, response_mask, old: bool, ref: bool) -> dict:
         """The old-policy / reference log-probs and critic values for a rollout (those requested)."""
-        prompts, response_ids, response_mask = self._to_device(prompts, response_ids, response_mask)
-        out = {}
-        tokens = (prompts, response_ids, response_mask, self.temperature)
-        if old:
-            out["old_log_prob"] = response_log_probs(self.model, *tokens)[0].cpu()
-        if ref and self.reference is not None:
-            out["ref_log_prob"] = response_log_probs(self.reference, *tokens)[0].cpu()
-        if self.critic is not None:
-            out["values"] = self.critic.values(
-                sequence_inputs(prompts, response_ids, response_mask), response_ids.shape[1]
-            ).cpu()
-        return out
+        self.model.eval()  # no gradient-checkpointing recomputation without gradients
+        pieces: dict[str, list[torch.Tensor]] = {}
+        for rows in chunks(list(range(response_ids.shape[0])), self.log_prob_micro_batch_size):
+            chunk = select_rows(prompts, rows, self.device, response_ids, response_mask)
+            out = {}
+            if old:
+                out["old_log_prob"] = response_log_probs(self.model, *chunk, self.temperature)[0]
+            if ref and self.reference is not None:
+                out["ref_log_prob"] = response_log_probs(self.reference, *chunk, self.temperature)[0]
+            if self.critic is not None:
+                out["values"] = self.critic.values(sequence_inputs(*chunk), response_ids.shape[1])
+            for key, value in out.items():
+                pieces.setdefault(key, []).append(value.cpu())
+        return {key: torch.cat(values) for key, values in pieces.items()}
 
     def update(self, batch: TrainBatch, ppo_epochs: int, mini_batch_size: int, seed: int) -> dict[str, float]:
         """``ppo_epochs`` passes of clipped-PG steps over shuffled mini-batches; returns averaged metrics."""
@@ -121,10 +167,8 @@ class PolicyWorker:
         sums: dict[str, float] = {}
         count = 0
         for _ in range(ppo_epochs):
-            order = torch.randperm(size, generator=generator).tolist()
-            for start in range(0, size, mini_batch_size):
-                metrics = self._step(batch, order[start : start + mini_batch_size])
-                for key, value in metrics.items():
+            for rows in chunks(torch.randperm(size, generator=generator).tolist(), mini_batch_size):
+                for key, value in self._step(batch, rows).items():
                     sums[key] = sums.get(key, 0.0) + value
                 count += 1
         self.scheduler.step()  # the learning-rate warm-up counts RL steps, not mini-batches
@@ -133,44 +177,57 @@ class PolicyWorker:
         }
 
     def _step(self, batch: TrainBatch, rows: list[int]) -> dict[str, float]:
-        def pick(tensor):
-            return None if tensor is None else tensor[rows].to(self.device)
-
-        prompts = {k: v.to(self.device) for k, v in slice_prompts(batch.prompts, rows).items()}
-        response_ids, response_mask = pick(batch.response_ids), pick(batch.response_mask)
+        """One optimizer step (policy, and critic) on mini-batch ``rows``, accumulated over micro-batches."""
         self.model.train()
-        log_prob, entropy = response_log_probs(
-            self.model, prompts, response_ids, response_mask, self.temperature
-        )
-        # On-policy with a single pass: the old policy is the current one (ratio 1 at the first step).
-        old_log_prob = pick(batch.old_log_prob) if batch.old_log_prob is not None else log_prob.detach()
-        loss, metrics = policy_loss(
-            log_prob,
-            old_log_prob,
-            pick(batch.advantages),
-            response_mask,
-            entropy,
-            pick(batch.ref_log_prob),
-            self.loss,
-        )
         self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        if self.critic is not None:
+            self.critic.zero_grad()
+        mini_mask = batch.response_mask[rows]
+        metrics: dict[str, float] = {}
+        for micro in chunks(rows, self.micro_batch_size):
+            micro_mask = batch.response_mask[micro]
+            shares = (
+                micro_batch_share(micro_mask, mini_mask, self.loss.loss_agg_mode),
+                micro_batch_share(micro_mask, mini_mask, "token-mean"),  # verl's value loss is a token-mean
+            )
+            for key, value in self._accumulate(batch.select(micro, self.device), *shares).items():
+                metrics[key] = metrics.get(key, 0.0) + value
         grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
         self.optimizer.step()
         metrics["actor/grad_norm"] = float(grad_norm)
         if self.critic is not None:
-            inputs = sequence_inputs(prompts, response_ids, response_mask)
-            values = self.critic.values(inputs, response_ids.shape[1], grad=True)
-            v_loss, v_metrics = value_loss(
-                values, pick(batch.old_values), pick(batch.returns), response_mask, 0.5
-            )
-            self.critic.step(v_loss)
-            metrics.update(v_metrics)
+            self.critic.step()
         return metrics
 
-    def get_weights(self) -> dict[str, torch.Tensor]:
-        """The policy's state dict on CPU, for the rollout worker."""
-        return {key: value.detach().cpu() for key, value in self.model.state_dict().items()}
+    def _accumulate(self, micro: TrainBatch, share: float, value_share: float) -> dict[str, float]:
+        """Backward of one micro-batch's losses scaled by its share of the mini-batch; its metrics, scaled."""
+        log_prob, entropy = response_log_probs(
+            self.model, micro.prompts, micro.response_ids, micro.response_mask, self.temperature
+        )
+        # On-policy with a single pass: the old policy is the current one (ratio 1 at the first step).
+        old_log_prob = micro.old_log_prob if micro.old_log_prob is not None else log_prob.detach()
+        loss, pg_metrics = policy_loss(
+            log_prob,
+            old_log_prob,
+            micro.advantages,
+            micro.response_mask,
+            entropy,
+            micro.ref_log_prob,
+            self.loss,
+        )
+        (loss * share).backward()
+        metrics = {key: value * share for key, value in pg_metrics.items()}
+        if self.critic is not None:
+            inputs = sequence_inputs(micro.prompts, micro.response_ids, micro.response_mask)
+            values = self.critic.values(inputs, micro.response_ids.shape[1], grad=True)
+            v_loss, v_metrics = value_loss(values, micro.old_values, micro.returns, micro.response_mask, 0.5)
+            (v_loss * value_share).backward()
+            metrics.update({key: value * value_share for key, value in v_metrics.items()})
+        return metrics
+
+    def get_weights(self) -> Weights:
+        """The policy's parameters on CPU, for the rollout worker's ``set_weights``."""
+        return trainable_weights(self.model)
 
     def save(self, directory: str) -> None:
         """HF ``save_pretrained`` policy + processor, optimizer/RNG state (and critic) in ``directory``."""

@@ -11,6 +11,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from rlvr.data.io import read_rows
+from rlvr.local.prompts import prompt_lengths
 
 REQUIRED_COLUMNS = ("prompt", "reward_model", "extra_info")
 
@@ -85,9 +86,15 @@ def train_and_val_files(cfg: DictConfig, output_dir: Path) -> tuple[list[str], l
     """The synthetic task when ``data.synth.n`` > 0 (written under the output dir), else the data files."""
     synth = cfg.data.get("synth") or {}
     if int(synth.get("n", 0)) > 0:
-        from rlvr.data.synth import write_synth
+        from rlvr.data.synth import TASKS, write_synth
 
-        paths = write_synth(output_dir / "data", n=int(synth.n), seed=int(synth.get("seed", 0)))
+        paths = write_synth(
+            output_dir / "data",
+            n=int(synth.n),
+            seed=int(synth.get("seed", 0)),
+            image_size=int(synth.get("image_size", 56)),
+            tasks=list(synth.get("tasks") or TASKS),
+        )
         return [str(paths["train"])], [str(paths["val"])]
     return list(cfg.data.train_files), list(cfg.data.val_files)
 
@@ -97,3 +104,23 @@ def train_and_val_rows(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Rows of the train and validation files, each checked for verl's RL columns."""
     return load_split(train_files, "data.train_files"), load_split(val_files, "data.val_files")
+
+
+def drop_overlong_prompts(
+    processor: Any, rows: list[dict[str, Any]], max_prompt_length: int, split: str
+) -> list[dict[str, Any]]:
+    """``rows`` whose encoded prompt (text + image tokens) fits ``data.max_prompt_length``; prints how many
+    of ``split`` were dropped (``data.filter_overlong_prompts``)."""
+    lengths = prompt_lengths(processor, rows)
+    kept = [row for row, length in zip(rows, lengths, strict=True) if length <= max_prompt_length]
+    if not kept:
+        raise ValueError(
+            f"every {split} prompt is longer than data.max_prompt_length={max_prompt_length} tokens "
+            f"(shortest: {min(lengths)}, images included); raise data.max_prompt_length."
+        )
+    if len(kept) < len(rows):
+        print(
+            f"data.filter_overlong_prompts: dropped {len(rows) - len(kept)} of {len(rows)} {split} rows "
+            f"(prompt over data.max_prompt_length={max_prompt_length} tokens, images included)"
+        )
+    return kept

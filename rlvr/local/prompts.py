@@ -26,19 +26,33 @@ def prompt_text(processor: Any, row: dict[str, Any]) -> str:
 
 def row_images(row: dict[str, Any]) -> list[Image.Image]:
     """The row's images decoded from their PNG bytes (RGB)."""
-    images = row.get("images")
-    if images is None:
-        return []
-    return [Image.open(io.BytesIO(_png_bytes(image))).convert("RGB") for image in list(images)]
+    return [Image.open(io.BytesIO(data)).convert("RGB") for data in _png_bytes(row)]
 
 
-def _png_bytes(image: bytes | dict[str, bytes]) -> bytes:
+def _png_bytes(row: dict[str, Any]) -> list[bytes]:
     """``read_rows`` gives bytes; raw parquet rows give ``{"bytes": ...}`` (verl's layout)."""
-    return image["bytes"] if isinstance(image, dict) else image
+    images = row.get("images")
+    return [] if images is None else [i["bytes"] if isinstance(i, dict) else i for i in images]
+
+
+def prompt_lengths(processor: Any, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Tokens of each row's prompt as ``encode_prompts`` encodes it, images included, cheaply: the text is
+    tokenized, and each image's one placeholder becomes the tokens of its grid, which the image processor
+    derives from the image size alone (no pixels decoded, no model run)."""
+    image_processor = processor.image_processor
+    merge = image_processor.merge_size**2
+    texts = [prompt_text(processor, row) for row in rows]
+    lengths = []
+    for row, ids in zip(rows, processor.tokenizer(texts)["input_ids"], strict=True):
+        sizes = [Image.open(io.BytesIO(data)).size for data in _png_bytes(row)]  # reads the header only
+        image_tokens = [image_processor.get_number_of_image_patches(h, w, {}) // merge for w, h in sizes]
+        lengths.append(len(ids) + sum(count - 1 for count in image_tokens))
+    return lengths
 
 
 def encode_prompts(processor: Any, rows: Sequence[dict[str, Any]], max_prompt_length: int) -> PromptBatch:
-    """Left-padded prompt tensors for ``rows``; a prompt over ``max_prompt_length`` tokens is an error."""
+    """Left-padded prompt tensors for ``rows``; a prompt over ``max_prompt_length`` tokens is an error
+    (never truncated: a cut prompt loses its question or an image's tokens)."""
     texts = [prompt_text(processor, row) for row in rows]
     images_per_row = [row_images(r) for r in rows]
     flat_images = [image for images in images_per_row for image in images]
@@ -51,7 +65,8 @@ def encode_prompts(processor: Any, rows: Sequence[dict[str, Any]], max_prompt_le
         index = rows[i].get("extra_info", {}).get("index", i)
         raise ValueError(
             f"prompt of row index {index} has {int(lengths[i])} tokens (images included), over "
-            f"data.max_prompt_length={max_prompt_length}; raise data.max_prompt_length or shorten the prompt."
+            f"data.max_prompt_length={max_prompt_length}; raise data.max_prompt_length, shorten the prompt, "
+            "or set data.filter_overlong_prompts=true to drop such rows before training."
         )
     out = {
         key: batch[key]

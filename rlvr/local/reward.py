@@ -1,4 +1,9 @@
-"""The reward step: score responses with the ``rewards`` library in a Ray task, off the training process."""
+"""The reward step: score responses with the ``rewards`` library, off the training (policy) process.
+
+With ``reward.num_workers`` = 0 the loop's driver scores in-process (a batch of short answers takes
+milliseconds; a Ray task would add ~0.3 s a step); with more, a Ray task runs a pool of that many
+processes, each item under ``reward.timeout_s``.
+"""
 
 from __future__ import annotations
 
@@ -36,10 +41,20 @@ class RewardSettings:
         )
 
 
+def score_items(items: Sequence[Mapping[str, Any]], settings: RewardSettings) -> list[dict]:
+    """Score items (``response``, ``ground_truth``, ``extra_info``); each result has the score keys."""
+    results = score_batch(items, settings.config, workers=settings.workers, timeout_s=settings.timeout_s)
+    return [result.scores for result in results]
+
+
+# The task holds no CPU reservation: it runs while the rollout and policy actors wait for it.
+score_items_task = ray.remote(num_cpus=0)(score_items)
+
+
 def score_rows(
     texts: Sequence[str], rows: Sequence[Mapping[str, Any]], settings: RewardSettings
 ) -> list[dict]:
-    """Score ``texts[i]`` against ``rows[i]``'s ground truth; each result has ``rewards``' score keys."""
+    """Score ``texts[i]`` against ``rows[i]``'s ground truth: in-process, or in a Ray task with a pool."""
     items = [
         {
             "response": text,
@@ -47,10 +62,7 @@ def score_rows(
             "extra_info": row.get("extra_info"),
         }
         for text, row in zip(texts, rows, strict=True)
-    ]
-    results = score_batch(items, settings.config, workers=settings.workers, timeout_s=settings.timeout_s)
-    return [result.scores for result in results]
-
-
-# The task holds no CPU reservation: it runs while the rollout and policy actors wait for it.
-score_rows_task = ray.remote(num_cpus=0)(score_rows)
+    ]  # only what scoring reads travels to the task: not the prompts' images
+    if settings.workers <= 0:
+        return score_items(items, settings)
+    return ray.get(score_items_task.remote(items, settings))

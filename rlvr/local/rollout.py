@@ -12,6 +12,16 @@ from typing import Any
 
 import torch
 
+from rlvr.local.modeling import (
+    DEFAULT_MODEL,
+    ModelSettings,
+    Weights,
+    copy_weights,
+    load_model,
+    load_processor,
+    weight_tensors,
+    weights_dtype,
+)
 from rlvr.local.prompts import PromptBatch, encode_prompts, model_inputs, prompt_text, row_images
 
 VISION_TOKENS = ("<|image_pad|>", "<|video_pad|>", "<|vision_start|>", "<|vision_end|>", "<|vision_pad|>")
@@ -19,11 +29,12 @@ VISION_TOKENS = ("<|image_pad|>", "<|video_pad|>", "<|vision_start|>", "<|vision
 
 @dataclass(frozen=True)
 class Sampling:
-    """How to decode: ``greedy`` for validation, else temperature/top-p sampling."""
+    """How to decode: ``greedy`` for validation, else temperature/top-p/top-k sampling (top_k <= 0: off)."""
 
     max_new_tokens: int
     temperature: float = 1.0
     top_p: float = 1.0
+    top_k: int = -1
     greedy: bool = False
 
 
@@ -74,15 +85,20 @@ class RolloutWorker:
     """Holds a copy of the policy for generation (a Ray actor in the loop; a plain object in tests)."""
 
     def __init__(
-        self, model_path: str, engine: str = "auto", threads: int | None = None, max_prompt_length: int = 512
+        self,
+        model_path: str,
+        engine: str = "auto",
+        threads: int | None = None,
+        max_prompt_length: int = 512,
+        model: ModelSettings = DEFAULT_MODEL,
+        gpu_memory_utilization: float = 0.6,
+        tensor_parallel_size: int = 1,
     ):
-        from transformers import AutoModelForImageTextToText, AutoProcessor
-
         if threads:
             torch.set_num_threads(threads)
         self.engine = resolve_engine(engine)
         self.max_prompt_length = max_prompt_length
-        self.processor = AutoProcessor.from_pretrained(model_path)
+        self.processor = load_processor(model_path, model)
         tokenizer = self.processor.tokenizer
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         self.eos_ids = {tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|im_end|>")} - {None}
@@ -92,10 +108,18 @@ class RolloutWorker:
         if self.engine == "vllm":
             from vllm import LLM
 
-            self.llm = LLM(model=model_path, enforce_eager=True, gpu_memory_utilization=0.4)
+            self.llm = LLM(
+                model=model_path,
+                enforce_eager=True,
+                dtype=weights_dtype(model.dtype, "cuda"),
+                trust_remote_code=model.trust_remote_code,
+                gpu_memory_utilization=gpu_memory_utilization,
+                tensor_parallel_size=tensor_parallel_size,
+                # worker processes on this actor's GPUs, rather than vLLM asking Ray for more
+                distributed_executor_backend="mp" if tensor_parallel_size > 1 else None,
+            )
         else:
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-            self.model = AutoModelForImageTextToText.from_pretrained(model_path).to(device).eval()
+            self.model = load_model(model_path, model, "cuda" if torch.cuda.is_available() else "cpu")
 
     def generate(self, rows: list[dict[str, Any]], sampling: Sampling, seed: int) -> Rollout:
         """One response per row (repeat rows for a group), reproducible for a given ``seed``."""
@@ -121,7 +145,12 @@ class RolloutWorker:
         decoding = (
             {"do_sample": False}
             if sampling.greedy
-            else {"do_sample": True, "temperature": sampling.temperature, "top_p": sampling.top_p, "top_k": 0}
+            else {
+                "do_sample": True,
+                "temperature": sampling.temperature,
+                "top_p": sampling.top_p,
+                "top_k": max(sampling.top_k, 0),  # HF: 0 = off
+            }
         )
         out = self.model.generate(
             **inputs,
@@ -139,6 +168,7 @@ class RolloutWorker:
         params = SamplingParams(
             temperature=0.0 if sampling.greedy else sampling.temperature,
             top_p=1.0 if sampling.greedy else sampling.top_p,
+            top_k=-1 if sampling.greedy or sampling.top_k <= 0 else sampling.top_k,
             max_tokens=sampling.max_new_tokens,
             seed=seed,
         )
@@ -152,13 +182,13 @@ class RolloutWorker:
         outputs = self.llm.generate(requests, params, use_tqdm=False)
         return [list(output.outputs[0].token_ids) for output in outputs]
 
-    def set_weights(self, state_dict: dict[str, torch.Tensor]) -> None:
-        """Load the policy's latest weights (sent through the Ray object store)."""
+    def set_weights(self, weights: Weights) -> None:
+        """Copy in the policy's latest parameters (sent through the Ray object store)."""
         if self.engine == "vllm":
-            self.llm.collective_rpc(_load_vllm_weights, args=(state_dict,))
+            self.llm.collective_rpc(_load_vllm_weights, args=(weights,))
         else:
-            self.model.load_state_dict(state_dict)
+            copy_weights(self.model, weights)
 
 
-def _load_vllm_weights(worker: Any, state_dict: dict[str, torch.Tensor]) -> None:
-    worker.model_runner.model.load_weights(weights=state_dict.items())
+def _load_vllm_weights(worker: Any, weights: Weights) -> None:
+    worker.model_runner.model.load_weights(weights=weight_tensors(weights).items())

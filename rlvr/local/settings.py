@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from omegaconf import DictConfig, OmegaConf
 
 from rlvr.local.algorithm import LossSettings, check_estimator
+from rlvr.local.modeling import ModelSettings, check_dtype
 from rlvr.local.reward import RewardSettings
 
 
@@ -18,8 +19,11 @@ class LoopSettings:
     group_size: int
     temperature: float
     top_p: float
+    top_k: int
     max_new_tokens: int
     max_prompt_length: int
+    filter_overlong_prompts: bool
+    shuffle: bool
     val_batch_size: int
     estimator: str
     gamma: float
@@ -32,9 +36,14 @@ class LoopSettings:
     grad_clip: float
     ppo_epochs: int
     mini_batch_prompts: int
+    micro_batch_size: int
+    log_prob_micro_batch_size: int
     loss: LossSettings
     reward: RewardSettings
+    model: ModelSettings
     engine: str
+    gpu_memory_utilization: float
+    tensor_parallel_size: int
     test_freq: int
     save_freq: int
     keep_checkpoints: int
@@ -67,6 +76,19 @@ def loop_settings(cfg: DictConfig) -> LoopSettings:
         )
     if trainer.resume not in ("auto", "never"):
         raise ValueError(f"trainer.resume={trainer.resume!r}: choose auto or never.")
+    check_dtype(str(cfg.model.dtype))
+    for key in (
+        "algorithm.ppo_micro_batch_size_per_gpu",
+        "rollout.log_prob_micro_batch_size_per_gpu",
+        "rollout.tensor_parallel_size",
+    ):
+        if int(OmegaConf.select(cfg, key)) < 1:
+            raise ValueError(f"{key}={OmegaConf.select(cfg, key)} must be at least 1.")
+    if not 0 < float(rollout.gpu_memory_utilization) <= 1:
+        raise ValueError(
+            f"rollout.gpu_memory_utilization={rollout.gpu_memory_utilization} must be in (0, 1]: "
+            "the fraction of GPU memory vLLM may take."
+        )
     reward_block = OmegaConf.to_container(cfg.reward, resolve=True)
     return LoopSettings(
         total_steps=int(trainer.total_steps),
@@ -74,8 +96,11 @@ def loop_settings(cfg: DictConfig) -> LoopSettings:
         group_size=int(rollout.n),
         temperature=float(rollout.temperature),
         top_p=float(rollout.top_p),
+        top_k=int(rollout.top_k),
         max_new_tokens=int(cfg.data.max_response_length),
         max_prompt_length=int(cfg.data.max_prompt_length),
+        filter_overlong_prompts=bool(cfg.data.filter_overlong_prompts),
+        shuffle=bool(cfg.data.shuffle),
         val_batch_size=int(cfg.data.val_batch_size),
         estimator=str(algorithm.adv_estimator),
         gamma=float(algorithm.get("gamma", 1.0)),
@@ -88,6 +113,8 @@ def loop_settings(cfg: DictConfig) -> LoopSettings:
         grad_clip=float(algorithm.get("grad_clip", 1.0)),
         ppo_epochs=int(algorithm.ppo_epochs),
         mini_batch_prompts=int(algorithm.ppo_mini_batch_size),
+        micro_batch_size=int(algorithm.ppo_micro_batch_size_per_gpu),
+        log_prob_micro_batch_size=int(rollout.log_prob_micro_batch_size_per_gpu),
         loss=LossSettings(
             clip_ratio_low=float(algorithm.clip_ratio_low),
             clip_ratio_high=float(algorithm.clip_ratio_high),
@@ -98,7 +125,14 @@ def loop_settings(cfg: DictConfig) -> LoopSettings:
             kl_penalty=str(algorithm.kl_penalty),
         ),
         reward=RewardSettings.from_recipe(reward_block),
+        model=ModelSettings(
+            dtype=str(cfg.model.dtype),
+            trust_remote_code=bool(cfg.model.trust_remote_code),
+            gradient_checkpointing=bool(cfg.model.enable_gradient_checkpointing),
+        ),
         engine=str(rollout.engine),
+        gpu_memory_utilization=float(rollout.gpu_memory_utilization),
+        tensor_parallel_size=int(rollout.tensor_parallel_size),
         test_freq=int(trainer.test_freq),
         save_freq=int(trainer.save_freq),
         keep_checkpoints=int(trainer.get("max_checkpoints_to_keep", 0)),

@@ -22,9 +22,10 @@ from tqdm import tqdm
 
 from rlvr.local.algorithm import compute_advantages, kl_in_reward, outcome_rewards
 from rlvr.local.checkpoint import latest_checkpoint, load_trainer_state, save_checkpoint
+from rlvr.local.modeling import load_processor
 from rlvr.local.policy import PolicyWorker, TrainBatch
-from rlvr.local.prepare import initial_policy, train_and_val_files, train_and_val_rows
-from rlvr.local.reward import score_rows_task
+from rlvr.local.prepare import drop_overlong_prompts, initial_policy, train_and_val_files, train_and_val_rows
+from rlvr.local.reward import score_rows
 from rlvr.local.rollout import RolloutWorker, Sampling
 from rlvr.local.settings import LoopSettings, loop_settings
 from rlvr.local.tracking import CURVES_FILE, MetricsSink, plot_curves, read_metrics
@@ -55,26 +56,27 @@ def epoch_order(size: int, seed: int, epoch: int) -> np.ndarray:
     return np.random.default_rng([seed, epoch]).permutation(size)
 
 
-def prompt_batch(rows: list[dict], cursor: int, count: int, seed: int) -> list[dict]:
-    """Prompts ``cursor .. cursor+count`` of the endless stream of per-epoch shuffles of ``rows``."""
+def prompt_batch(rows: list[dict], cursor: int, count: int, seed: int, shuffle: bool = True) -> list[dict]:
+    """Prompts ``cursor .. cursor+count`` of the endless stream of ``rows``: a new shuffle every epoch,
+    or (``shuffle`` false) file order every epoch."""
     picked = []
     for position in range(cursor, cursor + count):
         epoch, index = divmod(position, len(rows))
-        picked.append(rows[int(epoch_order(len(rows), seed, epoch)[index])])
+        picked.append(rows[int(epoch_order(len(rows), seed, epoch)[index]) if shuffle else index])
     return picked
 
 
 def generate(actors: Actors, prompts: list[dict], settings: LoopSettings, step: int):
     """``rollout.n`` sampled responses per prompt; responses of one prompt share a group id."""
     rows = [row for row in prompts for _ in range(settings.group_size)]
-    sampling = Sampling(settings.max_new_tokens, settings.temperature, settings.top_p)
+    sampling = Sampling(settings.max_new_tokens, settings.temperature, settings.top_p, settings.top_k)
     rollout = ray.get(actors.rollout.generate.remote(rows, sampling, settings.seed * 1_000_003 + step))
     return rows, rollout, np.repeat(np.arange(len(prompts)), settings.group_size)
 
 
 def score(rows: list[dict], texts: list[str], settings: LoopSettings) -> dict[str, torch.Tensor]:
-    """Rewards from the ``rewards`` library, computed in a Ray task; one tensor per score key."""
-    scores = ray.get(score_rows_task.remote(texts, rows, settings.reward))
+    """Rewards from the ``rewards`` library; one tensor per score key."""
+    scores = score_rows(texts, rows, settings.reward)
     return {key: torch.tensor([s[key] for s in scores], dtype=torch.float32) for key in scores[0]}
 
 
@@ -134,7 +136,9 @@ def train_step(
     actors: Actors, train_rows: list[dict], state: RunState, settings: LoopSettings
 ) -> dict[str, float]:
     step = state.step + 1
-    prompts = prompt_batch(train_rows, state.prompts_consumed, settings.prompts_per_step, settings.seed)
+    prompts = prompt_batch(
+        train_rows, state.prompts_consumed, settings.prompts_per_step, settings.seed, settings.shuffle
+    )
     started = time.perf_counter()
     rows, rollout, group_ids = generate(actors, prompts, settings, step)
     generated = time.perf_counter()
@@ -167,7 +171,8 @@ def train_step(
 def start_actors(
     model_path: Path, reference_path: Path, settings: LoopSettings, state_dir: Path | None
 ) -> Actors:
-    """One rollout actor and one policy actor (on a GPU each when the recipe asks for GPUs)."""
+    """One rollout actor and one policy actor, sharing one GPU when the recipe asks for GPUs (vLLM with
+    ``rollout.tensor_parallel_size`` > 1 gets that many GPUs of its own, the policy one more)."""
     available = ray.cluster_resources().get("GPU", 0)
     if settings.gpus > available:
         raise RuntimeError(
@@ -175,11 +180,25 @@ def start_actors(
             f"cluster has {available:g}; lower cluster.gpus_per_node or connect to a bigger cluster "
             "(cluster.address)."
         )
+    tensor_parallel = settings.tensor_parallel_size
+    if tensor_parallel > 1 and settings.gpus < tensor_parallel + 1:
+        raise RuntimeError(
+            f"rollout.tensor_parallel_size={tensor_parallel} needs {tensor_parallel} GPUs for vLLM plus one "
+            f"for the policy, the recipe gives {settings.gpus} (cluster.nodes x cluster.gpus_per_node); "
+            "lower rollout.tensor_parallel_size or raise cluster.gpus_per_node."
+        )
     gpu_share = 0.5 if settings.gpus else 0  # rollout and policy share one GPU
-    rollout_actor = ray.remote(num_cpus=settings.cpus_per_worker, num_gpus=gpu_share)(RolloutWorker)
+    rollout_gpus = tensor_parallel if tensor_parallel > 1 else gpu_share
+    rollout_actor = ray.remote(num_cpus=settings.cpus_per_worker, num_gpus=rollout_gpus)(RolloutWorker)
     policy_actor = ray.remote(num_cpus=settings.cpus_per_worker, num_gpus=gpu_share)(PolicyWorker)
     rollout = rollout_actor.remote(
-        str(model_path), settings.engine, settings.torch_threads, settings.max_prompt_length
+        str(model_path),
+        settings.engine,
+        settings.torch_threads,
+        settings.max_prompt_length,
+        model=settings.model,
+        gpu_memory_utilization=settings.gpu_memory_utilization,
+        tensor_parallel_size=tensor_parallel,
     )
     policy = policy_actor.remote(
         str(model_path),
@@ -194,6 +213,9 @@ def start_actors(
         critic_lr=settings.critic_lr,
         lr_warmup_steps=settings.lr_warmup_steps,
         temperature=settings.temperature,
+        model=settings.model,
+        micro_batch_size=settings.micro_batch_size,
+        log_prob_micro_batch_size=settings.log_prob_micro_batch_size,
     )
     if state_dir is not None:
         ray.get(policy.load_state.remote(str(state_dir)))
@@ -219,6 +241,10 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     train_files, val_files = train_and_val_files(cfg, output_dir)
     train_rows, val_rows = train_and_val_rows(train_files, val_files)
     start_policy = initial_policy(cfg, output_dir, train_files)
+    if settings.filter_overlong_prompts:
+        processor = load_processor(str(start_policy), settings.model)
+        train_rows = drop_overlong_prompts(processor, train_rows, settings.max_prompt_length, "training")
+        val_rows = drop_overlong_prompts(processor, val_rows, settings.max_prompt_length, "validation")
     resume_from = latest_checkpoint(output_dir) if settings.resume else None
     state = RunState()
     if resume_from is not None:

@@ -8,15 +8,15 @@ from typing import Any
 
 import ray
 
-from rlvr.local.reward import RewardSettings, score_rows_task
+from rlvr.local.reward import RewardSettings, score_rows
 from rlvr.local.rollout import Sampling
 
 
 def breakdown(
     rows: Sequence[dict[str, Any]], scores: Sequence[dict[str, float]], lengths: Sequence[float]
 ) -> dict:
-    """``val/acc``, ``val/score``, ``val/format``, ``val/response_length``, ``val/acc/<type>``,
-    ``val/acc/modality/<m>`` over the scored rows."""
+    """``val/acc``, ``val/score``, ``val/format``, ``val/response_length``, ``val/acc/<answer type>``,
+    ``val/acc/modality/<m>`` and, for rows that name one, ``val/acc/question/<question type>``."""
     count = len(rows)
     metrics = {
         "val/acc": sum(s["acc"] for s in scores) / count,
@@ -29,6 +29,8 @@ def breakdown(
         extra = row.get("extra_info") or {}
         groups[f"val/acc/{extra.get('answer_type', 'unknown')}"].append(score["acc"])
         groups[f"val/acc/modality/{extra.get('modality') or 'none'}"].append(score["acc"])
+        if extra.get("question_type"):
+            groups[f"val/acc/question/{extra['question_type']}"].append(score["acc"])
     metrics.update({key: sum(values) / len(values) for key, values in sorted(groups.items())})
     return metrics
 
@@ -47,6 +49,6 @@ def validate(
     for start in range(0, len(rows), batch_size):
         chunk = list(rows[start : start + batch_size])
         rollout = ray.get(rollout_actor.generate.remote(chunk, sampling, 0))
-        scores += ray.get(score_rows_task.remote(rollout.texts, chunk, reward))
+        scores += score_rows(rollout.texts, chunk, reward)
         lengths += rollout.response_mask.sum(-1).tolist()
     return breakdown(rows, scores, lengths)
