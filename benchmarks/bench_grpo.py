@@ -42,8 +42,11 @@ def run_local(work: Work) -> Timing:
         {
             "data": {"max_response_length": work.response_length, "train_batch_size": work.prompts_per_step},
             "algorithm": {"lr": work.lr, "kl_coef": work.kl_coef, "use_kl_loss": work.kl_coef > 0,
-                          "ppo_mini_batch_size": work.prompts_per_step, "ppo_epochs": 1},
-            "rollout": {"n": work.group_size, "engine": "hf", "temperature": 1.0, "top_p": 1.0},
+                          "ppo_mini_batch_size": work.prompts_per_step, "ppo_epochs": 1,
+                          # one pass per step, as TRL's one optimizer step over the whole batch
+                          "ppo_micro_batch_size_per_gpu": work.prompts_per_step * work.group_size},
+            "rollout": {"n": work.group_size, "engine": "hf", "temperature": 1.0, "top_p": 1.0,
+                        "log_prob_micro_batch_size_per_gpu": work.prompts_per_step * work.group_size},
             "reward": {"num_workers": 0},
         },
     )  # fmt: skip

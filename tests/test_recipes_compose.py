@@ -138,7 +138,7 @@ def test_reward_settings_are_checked_by_the_scorer():
 
 def test_batch_sizes_must_divide():
     with pytest.raises(
-        RecipeError, match=r"train_batch_size \(8\) must be a multiple of .*ppo_mini_batch_size \(3\)"
+        RecipeError, match=r"train_batch_size \(16\) must be a multiple of .*ppo_mini_batch_size \(3\)"
     ):
         validate_recipe(compose_recipe("quickstart", ["algorithm.ppo_mini_batch_size=3"]))
 
