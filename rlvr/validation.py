@@ -96,6 +96,12 @@ def check_data(cfg: DictConfig) -> list[str]:
     for key, paths in files.items():
         for path in paths:
             problems.extend(check_parquet(path, key))
+    if cfg.data.synth.n > 0:
+        from rlvr.data.synth import TASKS
+
+        unknown = [task for task in cfg.data.synth.tasks if task not in TASKS]
+        if unknown:
+            problems.append(f"data.synth.tasks: unknown {unknown}; choose from {list(TASKS)} (empty = all)")
     return problems
 
 

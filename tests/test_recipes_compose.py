@@ -136,6 +136,11 @@ def test_reward_settings_are_checked_by_the_scorer():
         validate_recipe(compose_recipe("quickstart", ["reward.length_max=10"]))
 
 
+def test_unknown_synthetic_task_is_named():
+    with pytest.raises(RecipeError, match=r"data.synth.tasks: unknown \['colour'\]"):
+        validate_recipe(compose_recipe("quickstart", ["data.synth.tasks=[presence,colour]"]))
+
+
 def test_batch_sizes_must_divide():
     with pytest.raises(
         RecipeError, match=r"train_batch_size \(16\) must be a multiple of .*ppo_mini_batch_size \(3\)"
