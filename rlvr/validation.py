@@ -96,12 +96,13 @@ def check_data(cfg: DictConfig) -> list[str]:
     for key, paths in files.items():
         for path in paths:
             problems.extend(check_parquet(path, key))
-    if cfg.data.synth.n > 0:
-        from rlvr.data.synth import TASKS
+    if cfg.data.synth.n > 0 and cfg.data.synth.tasks:  # empty = all tasks
+        from rlvr.data.synth import check_tasks
 
-        unknown = [task for task in cfg.data.synth.tasks if task not in TASKS]
-        if unknown:
-            problems.append(f"data.synth.tasks: unknown {unknown}; choose from {list(TASKS)} (empty = all)")
+        try:
+            check_tasks(list(cfg.data.synth.tasks))
+        except ValueError as err:
+            problems.append(f"data.synth.tasks: {err}")
     return problems
 
 

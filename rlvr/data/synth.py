@@ -93,7 +93,8 @@ def check_tasks(tasks: Sequence[str]) -> tuple[str, ...]:
     """``tasks`` as a tuple, each one of ``TASKS``; an empty or unknown entry is an error naming it."""
     unknown = [task for task in tasks if task not in TASKS]
     if unknown or not tasks:
-        raise ValueError(f"synthetic tasks {list(tasks)} must be a non-empty subset of {list(TASKS)}")
+        problem = f"unknown {unknown}" if unknown else "no tasks given"
+        raise ValueError(f"{problem}; choose a non-empty subset of the synthetic tasks {list(TASKS)}")
     return tuple(tasks)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import torch
 from PIL import Image
 
+from base_training.encode import image_token_count
 from base_training.tiny import to_qwen_messages
 
 PromptBatch = dict[str, torch.Tensor]
@@ -39,14 +40,11 @@ def prompt_lengths(processor: Any, rows: Sequence[dict[str, Any]]) -> list[int]:
     """Tokens of each row's prompt as ``encode_prompts`` encodes it, images included, cheaply: the text is
     tokenized, and each image's one placeholder becomes the tokens of its grid, which the image processor
     derives from the image size alone (no pixels decoded, no model run)."""
-    image_processor = processor.image_processor
-    merge = image_processor.merge_size**2
     texts = [prompt_text(processor, row) for row in rows]
     lengths = []
     for row, ids in zip(rows, processor.tokenizer(texts)["input_ids"], strict=True):
         sizes = [Image.open(io.BytesIO(data)).size for data in _png_bytes(row)]  # reads the header only
-        image_tokens = [image_processor.get_number_of_image_patches(h, w, {}) // merge for w, h in sizes]
-        lengths.append(len(ids) + sum(count - 1 for count in image_tokens))
+        lengths.append(len(ids) + sum(image_token_count(processor, h, w) - 1 for w, h in sizes))
     return lengths
 
 
