@@ -15,7 +15,7 @@ ERROR_REASONS = (
     "malformed_row",
 )
 # Reasons a row is left out on purpose (never an error): e.g. SLAKE's Chinese questions.
-FILTER_REASONS = ("other_language", "excluded_split")
+FILTER_REASONS = ("other_language", "excluded_split", "benchmark_split")
 
 ImageRef = Path | bytes  # a file to read, or the encoded image itself (parquet-embedded sets)
 
@@ -33,6 +33,11 @@ class RawRecord:
     modality: str = ""
     question_type: str = ""
     official_split: str = ""  # the set's own split ("train", "val", "test"), "" if it has none
+    # Non-empty when the row belongs to a split that a Lingshu table evaluates on, named as the table
+    # names it ("VQA-RAD test", "MMMU-Med validation", "PubMedQA test"): never trained on by default.
+    benchmark_split: str = ""
+    language: str = "en"  # ISO 639-1 code of the question ("en", "zh")
+    body_part: str = ""  # organ or region as the set labels it (VQA-RAD image_organ, SLAKE location)
 
 
 @dataclass(frozen=True)
