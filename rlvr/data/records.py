@@ -47,6 +47,10 @@ class Rejected:
     reason: str
     where: str
     detail: str
+    # The row's splits when the converter knows them (e.g. from the file name), so that prepare can
+    # leave out rows of excluded splits before counting them as errors.
+    official_split: str = ""
+    benchmark_split: str = ""
 
     @property
     def is_error(self) -> bool:
