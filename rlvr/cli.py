@@ -11,6 +11,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "data": ("rlvr.data.cli", "build RL-ready parquet: synthetic task or public medical VQA sets"),
     "sft": ("base_training.cli", "run a supervised stage (align_shallow, align_deep, instruct, reasoning)"),
     "train": ("rlvr.train", "run an RL recipe (GRPO/PPO) on the local or verl backend"),
+    "eval": ("rlvr.eval.cli", "the Lingshu benchmark table for a model, scored by the training verifiers"),
     "recipes": ("rlvr.recipes_cli", "list the shipped recipes"),
     "sweep": ("rlvr.sweep", "summarise a Hydra multirun sweep"),
 }

@@ -41,8 +41,8 @@ def list_group_options(group: str) -> list[str]:
     return sorted(p.name[: -len(".yaml")] for p in root.iterdir() if p.name.endswith(".yaml"))
 
 
-def schema_keys() -> list[str]:
-    """Every dotted key the schema declares, e.g. ``algorithm.kl_coef``."""
+def schema_keys(schema: type = RLConfig) -> list[str]:
+    """Every dotted key a structured schema declares (default: the RL schema), e.g. ``algorithm.kl_coef``."""
     keys: list[str] = []
 
     def walk(node: DictConfig, prefix: str) -> None:
@@ -54,7 +54,7 @@ def schema_keys() -> list[str]:
             else:
                 keys.append(full)
 
-    walk(OmegaConf.structured(RLConfig), "")
+    walk(OmegaConf.structured(schema), "")
     return keys
 
 
@@ -62,9 +62,9 @@ def _is_free_dict(node: DictConfig) -> bool:
     return node._metadata.object_type in (None, dict)
 
 
-def suggest_key(key: str) -> str:
-    """' Did you mean X?' for the nearest declared key(s), or '' when nothing is close."""
-    keys = schema_keys()
+def suggest_key(key: str, keys: list[str] | None = None) -> str:
+    """' Did you mean X?' for the nearest of ``keys`` (default: the RL schema's), or '' if none is."""
+    keys = schema_keys() if keys is None else keys
     close = difflib.get_close_matches(key, keys, n=3, cutoff=0.6)
     if not close:  # compare the last part alone: `klcoef` -> algorithm.kl_coef
         leaf = key.rpartition(".")[2]
