@@ -11,6 +11,7 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 
 SCHEMA_NAME = "rlvr_schema"
+RUN_CONFIG_FILE = "run_config.yaml"  # the resolved recipe, saved in trainer.output_dir when a run starts
 
 
 @dataclass
@@ -161,6 +162,18 @@ class VerlConfig:
 
 
 @dataclass
+class EvalHookConfig:
+    """``rlvr eval`` on the final checkpoint and on the initial policy after training (suite null = off)."""
+
+    suite: str | None = None  # e.g. synth, lingshu_mm, or benchmark names separated by commas
+    data_root: str = "data/benchmarks"
+    prompt: str = "auto"
+    batch_size: int = 8
+    max_new_tokens: int | None = None  # null: data.max_response_length
+    limit: int = 0
+
+
+@dataclass
 class RLConfig:
     recipe: str = "custom"
     backend: str = "local"  # local | verl
@@ -174,6 +187,7 @@ class RLConfig:
     logger: LoggerConfig = field(default_factory=LoggerConfig)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     verl: VerlConfig = field(default_factory=VerlConfig)
+    eval: EvalHookConfig = field(default_factory=EvalHookConfig)
 
 
 CHOICES: dict[str, tuple[str, ...]] = {

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
 from rlvr.composition import RecipeError, compose_recipe, list_recipes
+from rlvr.config import RUN_CONFIG_FILE
 from rlvr.multirun import job_entrypoints, plan_sweep, run_sweep, submit_sweep_jobs
 from rlvr.validation import validate_recipe
 from rlvr.verl_backend import ClusterError, build_verl_config, validate_verl_config
@@ -66,6 +68,9 @@ def print_dry_run(cfg: DictConfig, verl_cfg: DictConfig | None) -> None:
 
 
 def run_backend(cfg: DictConfig) -> dict:
+    output_dir = Path(str(cfg.trainer.output_dir)).expanduser()
+    output_dir.mkdir(parents=True, exist_ok=True)
+    OmegaConf.save(cfg, output_dir / RUN_CONFIG_FILE)  # what `rlvr eval` reads about the run
     if cfg.backend == "verl":
         from rlvr.verl_backend import run as run_verl
 
@@ -82,6 +87,10 @@ def train_one(cfg: DictConfig) -> dict:
         return {}
     summary = run_backend(cfg)
     print(f"done: {cfg.trainer.output_dir}/summary.json")
+    if cfg.eval.suite:
+        from rlvr.eval.after_training import evaluate_run
+
+        evaluate_run(cfg, summary)
     return summary
 
 

@@ -29,6 +29,7 @@ def validate_recipe(cfg: DictConfig) -> None:
         *check_rollout_engine(cfg),
         *check_verl_backend(cfg),
         *check_reward(cfg),
+        *check_eval_hook(cfg),
     ]
     if problems:
         bullet = "\n  - "
@@ -180,4 +181,22 @@ def check_verl_backend(cfg: DictConfig) -> list[str]:
             "backend=verl needs a saved model folder or hub id in model.path; for the tiny model build it "
             "first (base_training.tiny.build_tiny_qwen2_5_vl) and pass its folder with model.tiny=false"
         )
+    return problems
+
+
+def check_eval_hook(cfg: DictConfig) -> list[str]:
+    """``eval.suite`` names known suites/benchmarks and ``eval.prompt`` a known mode."""
+    hook = cfg.get("eval")
+    if hook is None or not hook.suite:
+        return []
+    from rlvr.eval.benchmarks import resolve_suite
+    from rlvr.eval.config import PROMPT_MODES
+
+    problems = []
+    try:
+        resolve_suite(str(hook.suite))
+    except RecipeError as exc:
+        problems.append(f"eval.{exc}")
+    if hook.prompt not in PROMPT_MODES:
+        problems.append(f"eval.prompt={hook.prompt!r} is not one of: {', '.join(PROMPT_MODES)}")
     return problems

@@ -11,12 +11,12 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from rlvr.composition import RecipeError
+from rlvr.config import RUN_CONFIG_FILE
 from rlvr.data.io import read_metadata
 from rlvr.data.templates import PromptTemplate
 from rlvr.eval.prompts import template_from_metadata
 from rlvr.local.checkpoint import COMPLETE_MARKER, latest_checkpoint
 
-RUN_CONFIG_FILE = "run_config.yaml"  # written by `rlvr train` next to summary.json
 RUN_MARKERS = ("summary.json", "checkpoints", RUN_CONFIG_FILE, "metrics.jsonl")
 
 
