@@ -21,7 +21,7 @@ from rlvr.eval.config import JudgeConfig
 CORRECT, INCORRECT, JUDGE_ERROR = "correct", "incorrect", "judge_error"
 MAX_FIELD_CHARS = 4000  # question/reference/answer sent to the judge, each cut to this
 MAX_REPLY_CHARS = 200_000
-_VERDICT = re.compile(r"\b(correct|incorrect|wrong|right)\b", re.IGNORECASE)
+_VERDICT = re.compile(r"\b(not\s{1,8})?(correct|incorrect|wrong|right)\b", re.IGNORECASE)
 
 JUDGE_PROMPT = (
     "You grade a medical question answered by a model. Decide whether the model's answer means the same as "
@@ -45,7 +45,8 @@ def parse_verdict(reply: str) -> str:
     match = _VERDICT.search(reply[:MAX_REPLY_CHARS])
     if match is None:
         raise JudgeError(f"the judge's reply names no verdict: {reply[:80]!r}")
-    return CORRECT if match.group(1).lower() in ("correct", "right") else INCORRECT
+    positive = match.group(2).lower() in ("correct", "right")
+    return CORRECT if positive and not match.group(1) else INCORRECT
 
 
 class Judge:

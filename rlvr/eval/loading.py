@@ -124,7 +124,7 @@ def _take(loaded: LoadedBenchmark, record: RawRecord | Rejected, converter: str)
         return
     loaded.items.append(
         EvalItem(
-            id=record.where,
+            id=relative_id(record.where, loaded.folder),
             question=sample.question,
             answer=sample.answer,
             answer_type=sample.answer_type,
@@ -136,6 +136,12 @@ def _take(loaded: LoadedBenchmark, record: RawRecord | Rejected, converter: str)
             body_part=record.body_part,
         )
     )
+
+
+def relative_id(where: str, folder: Path | None) -> str:
+    """ "<folder>/sub/file.json:12" -> "sub/file.json:12": ids that pair rows across data_root locations."""
+    prefix = f"{folder}/" if folder is not None else ""
+    return where[len(prefix) :] if prefix and where.startswith(prefix) else where
 
 
 def _as_record(rejected: Rejected) -> RawRecord:
