@@ -11,7 +11,7 @@ from test_data_sources import png_bytes, write_image, write_jsonl
 
 
 def write_vqa_rad(root: Path, closed: int = 3, open_: int = 2, train: int = 2) -> Path:
-    """``VQA-RAD/VQA_RAD Dataset Public.json`` + ``VQA_RAD Image Folder/``; test rows have phrase_type test_*."""
+    """``VQA-RAD/VQA_RAD Dataset Public.json`` + ``VQA_RAD Image Folder/``; test rows: phrase_type test_*."""
     folder = root / "VQA-RAD"
     write_image(folder / "VQA_RAD Image Folder" / "synpic1.jpg")
     rows = []

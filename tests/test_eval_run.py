@@ -59,16 +59,19 @@ def test_slake_keeps_chinese_rows_with_chinese_prompts(tmp_path, monkeypatch):
     root = write_slake(tmp_path / "data", english=2, chinese=2)
 
     def read_with_language(folder):  # the converter after the data-sources merge: zh rows carry language
-        for i, (question, language) in enumerate([("Is it healthy?", "en"), ("健康吗?", "zh")]):
-            yield RawRecord(where=f"{folder}/test.json:{i}", question=question, answer="yes" if i == 0 else "是",
-                            answer_type="closed", images=[folder / "imgs/xmlab1/source.jpg"],
-                            official_split="test", benchmark_split="SLAKE test", language=language)  # fmt: skip
+        rows = [("Is it healthy?", "yes", "en"), ("健康吗?", "是", "zh")]
+        for i, (question, answer, language) in enumerate(rows):
+            yield RawRecord(
+                where=f"{folder}/test.json:{i}", question=question, answer=answer, answer_type="closed",
+                images=[folder / "imgs/xmlab1/source.jpg"], official_split="test",
+                benchmark_split="SLAKE test", language=language,
+            )  # fmt: skip
 
     monkeypatch.setitem(SOURCES, "slake", Source("slake", "test double", read_with_language))
     generator = ScriptedGenerator()
     details = run(tmp_path, generator, "model=tiny", "suite=slake", "prompt=medevalkit")
     texts = [row["prompt"][0]["content"] for batch in generator.batches for row in batch]
-    # "是" is read as an open answer until the verifiers know Chinese yes/no: either way, a Chinese instruction
+    # "是" reads as an open answer until the verifiers know Chinese yes/no: either way, Chinese wording
     assert any(t.endswith(("请用一个单词或者短语回答该问题。", "请简要回答该问题。")) for t in texts)
     assert any(t.endswith("Answer the question using a single word or phrase.") for t in texts)
     assert set(details["slake"]["breakdowns"]["language"]) == {"en", "zh"}
