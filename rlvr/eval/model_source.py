@@ -47,17 +47,17 @@ def resolve_model(spec: str, work_dir: Path, seed: int = 0) -> ModelSource:
             f"model={spec!r} does not exist; give a Hugging Face folder, an rlvr run or "
             "checkpoint folder, or model=tiny"
         )
-    if (path / "checkpoints").is_dir():
+    if (path / "config.json").is_file():  # an HF folder (an SFT output may hold its own checkpoints/)
+        source = ModelSource(path, "hf", run_dir=_enclosing_run(path))
+    elif (path / COMPLETE_MARKER).is_file() and (path / "policy").is_dir():
+        source = ModelSource(path / "policy", "checkpoint", run_dir=path.parent.parent)
+    elif (path / "checkpoints").is_dir():
         latest = latest_checkpoint(path)
         if latest is None:
             raise RecipeError(
                 f"model={spec!r} is a run folder without a complete checkpoint under checkpoints/"
             )
         source = ModelSource(latest / "policy", "checkpoint", run_dir=path)
-    elif (path / COMPLETE_MARKER).is_file() and (path / "policy").is_dir():
-        source = ModelSource(path / "policy", "checkpoint", run_dir=path.parent.parent)
-    elif (path / "config.json").is_file():
-        source = ModelSource(path, "hf", run_dir=_enclosing_run(path))
     else:
         raise RecipeError(
             f"model={spec!r} has no config.json, checkpoints/ or {COMPLETE_MARKER}: it is neither "

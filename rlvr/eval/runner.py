@@ -245,6 +245,8 @@ def run_eval(
         "model_kind": source.kind,
         "run_dir": str(source.run_dir or ""),
     }
+    if SYNTH in loaded:
+        settings["synth"] = synth_settings(cfg, source)  # as resolved from the model's run
     datasets = {name: annotation_files(b.folder) for name, b in loaded.items()}
     write_json(out_dir / "run.json", run_record(settings, source.path, datasets))
     return details
