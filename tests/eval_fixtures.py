@@ -9,6 +9,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from test_data_sources import png_bytes, write_image, write_jsonl
 
+from rlvr.eval.generation import Generation
+
 
 def write_vqa_rad(root: Path, closed: int = 3, open_: int = 2, train: int = 2) -> Path:
     """``VQA-RAD/VQA_RAD Dataset Public.json`` + ``VQA_RAD Image Folder/``; test rows: phrase_type test_*."""
@@ -142,3 +144,17 @@ def write_medqa(root: Path, test: int = 3) -> Path:
     path = root / "MedQA-USMLE" / "questions" / "US" / "4_options" / "phrases_no_exclude_test.jsonl"
     write_jsonl(path, rows)
     return path.parent
+
+
+class ScriptedGenerator:
+    """Answers every prompt with ``answer(row)``; counts the rows it was asked."""
+
+    engine = "scripted"
+
+    def __init__(self, answer=lambda row: "<answer>yes</answer>"):
+        self.answer, self.rows_seen, self.batches = answer, 0, []
+
+    def generate(self, rows, max_new_tokens, seed):
+        self.rows_seen += len(rows)
+        self.batches.append(rows)
+        return [Generation(self.answer(row), "stop", 3) for row in rows]

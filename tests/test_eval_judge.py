@@ -8,9 +8,11 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from eval_fixtures import ScriptedGenerator, write_vqa_rad
 
-from rlvr.eval.config import JudgeConfig
+from rlvr.eval.config import JudgeConfig, parse_overrides
 from rlvr.eval.judge import CORRECT, INCORRECT, JUDGE_ERROR, Judge, JudgeError, parse_verdict
+from rlvr.eval.runner import run_eval
 
 
 class StubServer:
@@ -119,3 +121,17 @@ def test_parse_verdict(reply, verdict):
 def test_a_reply_without_a_verdict_is_an_error():
     with pytest.raises(JudgeError, match="no verdict"):
         parse_verdict("I am not sure about this one")
+
+
+def test_a_run_reports_rule_only_and_judged_numbers_and_counts_judge_errors(stub, tmp_path):
+    write_vqa_rad(tmp_path / "data", closed=2, open_=2, train=0)
+    stub.status = 500  # the judge is down: open rows get judge_error, never "wrong"
+    cfg = parse_overrides([
+        f"output_dir={tmp_path / 'out'}", f"data_root={tmp_path / 'data'}", "model=tiny", "suite=vqa_rad",
+        f"judge.base_url={stub.url}", "judge.model=m", "judge.max_retries=1", "judge.backoff_s=0",
+    ])  # fmt: skip
+    answers = lambda row: "right lung" if "organ" in row["prompt"][0]["content"] else "yes"  # noqa: E731
+    metrics = run_eval(cfg, generator_factory=lambda *a: ScriptedGenerator(answers))["vqa_rad"]
+    assert metrics["open"]["accuracy"] == 1.0  # the rule-only number stands beside the judged one
+    assert metrics["judged"]["judge_errors"] == 2 and metrics["judged"]["n"] == 2
+    assert metrics["judge_calls"] == 4 and "HTTP 500" in metrics["judge_error_messages"][0]

@@ -8,7 +8,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from eval_fixtures import write_medqa, write_mmmu, write_slake, write_vqa_rad
+from eval_fixtures import ScriptedGenerator, write_medqa, write_mmmu, write_slake, write_vqa_rad
 
 from rlvr.data.records import RawRecord
 from rlvr.data.sources.registry import SOURCES, Source
@@ -17,23 +17,8 @@ from rlvr.eval.benchmarks import BENCHMARKS
 from rlvr.eval.compare import compare_runs
 from rlvr.eval.config import parse_overrides
 from rlvr.eval.contamination import ContaminationError
-from rlvr.eval.generation import Generation
 from rlvr.eval.loading import load_benchmark
 from rlvr.eval.runner import run_eval
-
-
-class ScriptedGenerator:
-    """Answers every prompt with ``answer(row)``; counts the rows it was asked."""
-
-    engine = "scripted"
-
-    def __init__(self, answer=lambda row: "<answer>yes</answer>"):
-        self.answer, self.rows_seen, self.batches = answer, 0, []
-
-    def generate(self, rows, max_new_tokens, seed):
-        self.rows_seen += len(rows)
-        self.batches.append(rows)
-        return [Generation(self.answer(row), "stop", 3) for row in rows]
 
 
 def run(tmp_path: Path, generator: ScriptedGenerator, *args: str, **kwargs):
