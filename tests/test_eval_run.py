@@ -120,10 +120,11 @@ def test_contamination_stops_the_run_unless_allowed(tmp_path):
 
     def find_overlap(train_paths, eval_paths):
         seen["args"] = (train_paths, eval_paths)
-        return SimpleNamespace(count=2, examples=["Is there a nodule 0?", "Is there a nodule 1?"])
+        example = SimpleNamespace(kind="image", train="train.parquet:7", eval=f"{eval_paths[0]}:1")
+        return SimpleNamespace(overlapping_rows=2, examples=[example])
 
     generator = ScriptedGenerator()
-    with pytest.raises(ContaminationError, match="2 evaluation row"):
+    with pytest.raises(ContaminationError, match="2 evaluation row") as refused:
         run(
             tmp_path,
             generator,
@@ -133,6 +134,10 @@ def test_contamination_stops_the_run_unless_allowed(tmp_path):
             find_overlap=find_overlap,
         )
     assert generator.rows_seen == 0 and seen["args"][0] == [str(train)]
+    assert (
+        "image: VQA_RAD Dataset Public.json:1 ('Is there a nodule 1?') = training row train.parquet:7"
+        in str(refused.value)
+    )
     assert Path(seen["args"][1][0]).name == "eval_rows.parquet"
     details = run(tmp_path, generator, "model=tiny", "suite=vqa_rad", f"train_files=[{train}]",
                   "allow_overlap=true", find_overlap=find_overlap)  # fmt: skip
@@ -174,3 +179,22 @@ def test_dry_run_lists_found_and_missing_benchmarks(tmp_path, capsys):
     assert code == 0 and "found    vqa_rad" in out and "3 rows (manifest: 451)" in out
     assert "MISSING  pathvqa" in out and "not found" in out
     assert not (tmp_path / "out" / "vqa_rad").exists()
+
+
+def test_contamination_with_the_data_pipelines_overlap_checker(tmp_path):
+    """The real ``rlvr.data.check.find_overlap`` (lands with the data-pipeline merge): a training parquet
+    holding the benchmark's image stops the run."""
+    pytest.importorskip("rlvr.data.check")
+    from rlvr.data.io import write_parquet_files
+    from rlvr.data.schema import Sample, build_row
+    from rlvr.data.templates import get_template
+    from rlvr.eval.loading import bounded_image
+
+    folder = write_vqa_rad(tmp_path / "data", closed=2, open_=0, train=0)
+    image = bounded_image((folder / "VQA_RAD Image Folder" / "synpic1.jpg").read_bytes())
+    row = build_row(Sample("vqa_rad", "Another question?", "yes", "closed", [image]),
+                    get_template("think_answer"), "train", 0)  # fmt: skip
+    train = tmp_path / "train.parquet"
+    write_parquet_files({train: ([row], {})})
+    with pytest.raises(ContaminationError, match="2 evaluation row"):
+        run(tmp_path, ScriptedGenerator(), "model=tiny", "suite=vqa_rad", f"train_files=[{train}]")

@@ -17,8 +17,9 @@ GROUP_TITLES = {"mm": "Multimodal QA", "text": "Text QA", "synth": "Synthetic ta
 
 @dataclass(frozen=True)
 class Benchmark:
-    """One column of the table. Records are selected by ``benchmark_split`` when the converter sets it (one of
-    ``split_labels``), else by the fallback rule: ``official_split``, path fragments and image presence."""
+    """One column of the table. A record belongs to it when its ``benchmark_split`` is one of ``split_labels``
+    (or, from a converter that sets none, when the fallback rule holds: ``official_split``, path fragments,
+    image presence), and when its file path and option count fit the version the table evaluates."""
 
     name: str  # registry key and output sub-folder
     title: str  # the table column, as Lingshu names it
@@ -26,9 +27,11 @@ class Benchmark:
     sources: tuple[str, ...]  # converter names in rlvr.data.sources; the first registered one reads it
     folder: str  # sub-folder of data_root holding the release
     split_labels: tuple[str, ...] = ()
-    official_split: str | None = "test"  # None: any (sets without splits)
-    where_contains: tuple[str, ...] = ()  # fallback: every fragment in the record's "file:row"
+    official_split: str | None = "test"  # fallback; None: any (sets without splits)
+    fallback_where: tuple[str, ...] = ()  # fallback: every fragment in the record's "file:row"
     needs_images: bool | None = None  # fallback: True = only rows with images, False = only without
+    where_contains: tuple[str, ...] = ()  # always: the evaluated file/version (PMC-VQA "test_2")
+    option_count: int | None = None  # always: the evaluated variant (MedQA 4 options, Medbullets op5)
     languages: tuple[str, ...] = ("en",)
     option_format: str = "{letter}. {text}"  # how MedEvalKit lists this set's options
     closed_prompt: str = "judgement"  # MedEvalKit's yes/no wording, or "short" (SLAKE: one word or phrase)
@@ -37,16 +40,20 @@ class Benchmark:
     def selects(self, record: RawRecord, images_known: bool = True) -> bool:
         """Whether ``record`` belongs to this benchmark's evaluation split (language filtered separately);
         ``images_known`` False skips the image test (a rejected row carries no images)."""
+        where = record.where.replace("\\", "/")
+        if any(fragment not in where for fragment in self.where_contains):
+            return False
+        if self.option_count is not None and record.options and len(record.options) != self.option_count:
+            return False
         if record.benchmark_split:
             return normalise_label(record.benchmark_split) in {normalise_label(s) for s in self.split_labels}
         if self.official_split is not None and record.official_split != self.official_split:
             return False
-        where = record.where.replace("\\", "/")
-        if any(fragment not in where for fragment in self.where_contains):
+        if any(fragment not in where for fragment in self.fallback_where):
             return False
-        if images_known and self.needs_images is not None and bool(record.images) != self.needs_images:
-            return False
-        return True
+        return not (
+            images_known and self.needs_images is not None and bool(record.images) != self.needs_images
+        )
 
 
 def normalise_label(label: str) -> str:
@@ -74,14 +81,13 @@ for _benchmark in (
               languages=("en", "zh"), closed_prompt="short"),
     Benchmark("pathvqa", "PathVQA", "mm", ("pathvqa",), "PathVQA", split_labels=("PathVQA test",)),
     Benchmark("pmc_vqa", "PMC-VQA", "mm", ("pmc_vqa",), "PMC-VQA",
-              split_labels=("PMC-VQA test_2", "PMC-VQA test2", "PMC-VQA test"),
-              where_contains=("test_2.csv",),
+              split_labels=("PMC-VQA test_2", "PMC-VQA test2", "PMC-VQA test"), where_contains=("test_2",),
               option_format="{letter}:{text}"),
     Benchmark("omnimedvqa", "OmniMedVQA", "mm", ("omnimedvqa",), "OmniMedVQA",
               split_labels=("OmniMedVQA", "OmniMedVQA open-access", "OmniMedVQA test"), official_split=None,
-              where_contains=("Open-access",)),
+              where_contains=("Open-access",)),  # MedEvalKit reads the open-access files only
     Benchmark("medxpertqa_mm", "MedXpertQA", "mm", ("medxpertqa_mm", "medxpertqa"), "MedXpertQA",
-              split_labels=("MedXpertQA-MM test", "MedXpertQA MM test"), where_contains=("/MM/",),
+              split_labels=("MedXpertQA-MM test", "MedXpertQA MM test"), fallback_where=("/MM/",),
               needs_images=True),
     # ---- text: the columns of Lingshu's text table, in its order
     Benchmark("mmlu_med", "MMLU-Med", "text", ("mmlu_med", "mmlu"), "MMLU",
@@ -91,12 +97,12 @@ for _benchmark in (
     Benchmark("medmcqa", "MedMCQA", "text", ("medmcqa",), "MedMCQA",
               split_labels=("MedMCQA validation", "MedMCQA dev"), official_split="val"),
     Benchmark("medqa_usmle", "MedQA", "text", ("medqa",), "MedQA-USMLE",
-              split_labels=("MedQA-USMLE test", "MedQA-USMLE 4-option test", "MedQA test")),
+              split_labels=("MedQA-USMLE test", "MedQA-USMLE 4-option test", "MedQA test"), option_count=4),
     Benchmark("medbullets", "Medbullets", "text", ("medbullets",), "Medbullets",
-              split_labels=("Medbullets op5", "Medbullets-op5 test", "Medbullets test"), official_split=None,
-              option_format="{letter}.{text}"),
+              split_labels=("Medbullets", "Medbullets op5", "Medbullets test"), official_split=None,
+              option_count=5, option_format="{letter}.{text}"),
     Benchmark("medxpertqa_text", "MedXpertQA", "text", ("medxpertqa_text", "medxpertqa"), "MedXpertQA",
-              split_labels=("MedXpertQA-Text test", "MedXpertQA Text test"), where_contains=("/Text/",),
+              split_labels=("MedXpertQA-Text test", "MedXpertQA Text test"), fallback_where=("/Text/",),
               needs_images=False),
     Benchmark("supergpqa_med", "SuperGPQA", "text", ("supergpqa",), "SuperGPQA",
               split_labels=("SuperGPQA-Medicine", "SuperGPQA Medicine", "SuperGPQA medicine test"),

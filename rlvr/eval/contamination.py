@@ -40,13 +40,18 @@ def default_find_overlap() -> Callable[[list[str], list[str]], Any]:
     return find_overlap
 
 
-def summarise(report: Any) -> Overlap:
-    """Count and examples of an ``OverlapReport`` (its ``count``/``overlaps``/``examples``, as it has)."""
-    found = getattr(report, "overlaps", None) or getattr(report, "pairs", None) or []
-    count = getattr(report, "count", None)
-    count = int(count) if count is not None else len(found)
-    examples = list(getattr(report, "examples", None) or found)[:MAX_EXAMPLES]
-    return Overlap(count, [str(example) for example in examples])
+def summarise(report: Any, items: Sequence[EvalItem]) -> Overlap:
+    """Count and readable examples of an ``OverlapReport``: each example's eval "file:row" is mapped back
+    to the benchmark row's id and question."""
+    examples = []
+    for example in list(getattr(report, "examples", []))[:MAX_EXAMPLES]:
+        _, _, row = str(getattr(example, "eval", "")).rpartition(":")
+        item = items[int(row)] if row.isdigit() and int(row) < len(items) else None
+        shown = f"{item.id} ({item.question[:80]!r})" if item else str(getattr(example, "eval", example))
+        examples.append(
+            f"{getattr(example, 'kind', 'overlap')}: {shown} = training row {getattr(example, 'train', '?')}"
+        )
+    return Overlap(int(getattr(report, "overlapping_rows", 0)), examples)
 
 
 def write_eval_rows(items: Sequence[EvalItem], path: Path) -> Path:
@@ -87,7 +92,11 @@ def check_contamination(
         return None
     finder = find_overlap or default_find_overlap()
     eval_rows = write_eval_rows(items, work_dir / EVAL_ROWS_FILE)
-    overlap = summarise(finder(list(train_files), [str(eval_rows)]))
+    try:
+        report = finder(list(train_files), [str(eval_rows)])
+    except ValueError as exc:  # a training file that is missing, not parquet, or not `rlvr data` output
+        raise RecipeError(f"contamination check for {name}: {exc}") from None
+    overlap = summarise(report, items)
     if overlap.count and not allow_overlap:
         shown = "\n    ".join(overlap.examples) or "(no examples given)"
         raise ContaminationError(

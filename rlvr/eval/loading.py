@@ -1,7 +1,7 @@
 """Rows of a benchmark's evaluation split, read by the ``rlvr data`` converters (or generated for ``synth``).
 
 Images stay references (a file or embedded bytes) until their batch is generated, so a set of 80k images is
-never held in memory; each is decoded and bounded like training images (``rlvr.data.images``).
+never held in memory; each is then decoded and bounded to the pixel range training images get.
 """
 
 from __future__ import annotations
@@ -10,12 +10,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rlvr.data.images import PixelBounds, normalize_image
-from rlvr.data.prepare import to_sample
+from PIL import Image
+
+from rewards.answer_types import infer_answer_type
+from rlvr.data.images import PixelBounds, decode_image, encode_png
 from rlvr.data.records import ImageRef, RawRecord, Rejected
 from rlvr.data.schema import Sample
 from rlvr.data.sources import SOURCES, get_source
-from rlvr.data.sources.rows import SourceError
+from rlvr.data.sources.rows import RowProblem, SourceError, letter_of
 from rlvr.eval.benchmarks import Benchmark, converter_for
 
 ANNOTATION_SUFFIXES = (".json", ".jsonl", ".csv", ".parquet", ".tsv")
@@ -51,20 +53,55 @@ class LoadedBenchmark:
     problem: str = ""  # why nothing could be read (missing folder, no converter)
 
 
-class ImageRefCheck:
-    """Stands in for ``prepare.ImageLoader`` in ``to_sample``: checks a file exists, keeps the reference."""
-
-    def load(self, ref: ImageRef) -> ImageRef:
-        if isinstance(ref, Path) and not ref.is_file():
-            raise FileNotFoundError(ref)
-        return ref
+def bounded_image(data: bytes, bounds: PixelBounds = DEFAULT_BOUNDS) -> bytes:
+    """The image as given when its pixel count is within ``bounds``, else an RGB PNG resized into them
+    (aspect kept), as `rlvr data prepare` stores training images; ImageError if it cannot be decoded."""
+    image = decode_image(data)
+    size = bounds.target_size(*image.size)
+    if size == image.size:
+        return data
+    return encode_png(image.convert("RGB").resize(size, Image.Resampling.BICUBIC))
 
 
 def decode_images(refs: list[ImageRef], bounds: PixelBounds = DEFAULT_BOUNDS) -> list[bytes]:
-    """The item's images as bounded RGB PNG bytes, in order."""
-    return [
-        normalize_image(ref if isinstance(ref, bytes) else Path(ref).read_bytes(), bounds) for ref in refs
-    ]
+    """The item's images as bounded image bytes, in order."""
+    return [bounded_image(ref if isinstance(ref, bytes) else Path(ref).read_bytes(), bounds) for ref in refs]
+
+
+def checked_item(record: RawRecord, folder: Path | None) -> EvalItem | Rejected:
+    """The evaluation item of ``record``, or why it cannot be one: the same checks and answer handling as
+    `rlvr data prepare` (answer type as the verifiers infer it, a choice answer given as text -> its letter),
+    images only checked to exist."""
+    if not record.question:
+        return Rejected("empty_question", record.where, "the question is empty")
+    if not record.answer:
+        return Rejected("empty_answer", record.where, "the answer is empty")
+    try:
+        answer_type = infer_answer_type(
+            record.answer, {"answer_type": record.answer_type, "options": record.options}
+        )
+        answer = record.answer
+        if answer_type == "choice" and answer not in record.options:
+            answer = letter_of(record.options, answer)
+    except ValueError as exc:
+        return Rejected("unknown_answer_type", record.where, str(exc))
+    except RowProblem as problem:
+        return Rejected(problem.reason, record.where, problem.detail)
+    missing = next((ref for ref in record.images if isinstance(ref, Path) and not ref.is_file()), None)
+    if missing is not None:
+        return Rejected("missing_image", record.where, f"image file {missing} does not exist")
+    return EvalItem(
+        id=relative_id(record.where, folder),
+        question=record.question,
+        answer=answer,
+        answer_type=answer_type,
+        options=dict(record.options),
+        images=list(record.images),
+        modality=record.modality,
+        question_type=record.question_type,
+        language=record.language,
+        body_part=record.body_part,
+    )
 
 
 def benchmark_folder(data_root: Path, benchmark: Benchmark) -> Path | None:
@@ -95,13 +132,13 @@ def load_benchmark(benchmark: Benchmark, data_root: Path, limit: int = 0) -> Loa
         for record in get_source(converter).read(folder):
             if limit and len(loaded.items) >= limit:
                 break
-            _take(loaded, record, converter)
+            _take(loaded, record)
     except SourceError as exc:
         loaded.problem = str(exc)
     return loaded
 
 
-def _take(loaded: LoadedBenchmark, record: RawRecord | Rejected, converter: str) -> None:
+def _take(loaded: LoadedBenchmark, record: RawRecord | Rejected) -> None:
     benchmark = loaded.benchmark
     if isinstance(record, Rejected):
         if benchmark.selects(_as_record(record), images_known=False):
@@ -116,26 +153,13 @@ def _take(loaded: LoadedBenchmark, record: RawRecord | Rejected, converter: str)
     if record.language not in benchmark.languages:
         loaded.rejected["other_language"] += 1
         return
-    sample = to_sample(record, converter, ImageRefCheck())  # type: ignore[arg-type]  # duck-typed loader
-    if isinstance(sample, Rejected):
-        loaded.rejected[sample.reason] += 1
+    item = checked_item(record, loaded.folder)
+    if isinstance(item, Rejected):
+        loaded.rejected[item.reason] += 1
         if len(loaded.rejected_examples) < 5:
-            loaded.rejected_examples.append(sample.message())
+            loaded.rejected_examples.append(item.message())
         return
-    loaded.items.append(
-        EvalItem(
-            id=relative_id(record.where, loaded.folder),
-            question=sample.question,
-            answer=sample.answer,
-            answer_type=sample.answer_type,
-            options=dict(sample.options),
-            images=list(sample.images),  # references, see ImageRefCheck
-            modality=record.modality,
-            question_type=record.question_type,
-            language=record.language,
-            body_part=record.body_part,
-        )
-    )
+    loaded.items.append(item)
 
 
 def relative_id(where: str, folder: Path | None) -> str:

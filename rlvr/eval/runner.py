@@ -14,6 +14,7 @@ from tqdm import tqdm
 
 from rewards.score import RewardConfig
 from rlvr.composition import RecipeError
+from rlvr.data.images import ImageError
 from rlvr.eval.benchmarks import SYNTH, Benchmark, resolve_suite
 from rlvr.eval.config import EvalConfig
 from rlvr.eval.contamination import check_contamination
@@ -112,6 +113,16 @@ def print_inventory(loaded: dict[str, LoadedBenchmark], cfg: EvalConfig) -> None
             print(f"    other benchmark_split labels seen: {dict(item.other_labels)}")
 
 
+def row_images(item: EvalItem, benchmark: Benchmark) -> list[bytes]:
+    try:
+        return decode_images(item.images)
+    except (ImageError, OSError) as exc:
+        raise RecipeError(
+            f"{benchmark.name}: row {item.id}: an image cannot be read ({exc}); fix or remove it and run "
+            "again (rows already answered are kept)"
+        ) from None
+
+
 def evaluate_pending(
     items: list[EvalItem],
     benchmark: Benchmark,
@@ -134,7 +145,7 @@ def evaluate_pending(
         rows = [
             {
                 "prompt": messages_for(i, benchmark, context["mode"], context["template"]),
-                "images": decode_images(i.images),
+                "images": row_images(i, benchmark),
             }
             for i in batch
         ]
