@@ -53,6 +53,13 @@ def prompt_mode(cfg: EvalConfig, source: ModelSource) -> str:
     return cfg.prompt
 
 
+def model_label(spec: str, source: ModelSource) -> str:
+    """ "tiny", the HF folder's name, or "<run> <checkpoint step>" for an rlvr checkpoint."""
+    if source.kind == "checkpoint" and source.run_dir is not None:
+        return f"{source.run_dir.name} {source.path.parent.name}"
+    return Path(spec).name or spec
+
+
 def synth_settings(cfg: EvalConfig, source: ModelSource) -> dict[str, Any]:
     """synth.* keys, else the model's run's synthetic task, else the generator's defaults (all tasks)."""
     from rlvr.data.synth import TASKS
@@ -241,9 +248,15 @@ def run_eval(
         )
         if judge is not None:
             metrics["judge_calls"], metrics["judge_error_messages"] = judge.calls, judge.errors[:5]
+        if "judged" in metrics:
+            judged = metrics["judged"]
+            accuracy = "n/a" if judged["accuracy"] is None else f"{100 * judged['accuracy']:.1f}"
+            notes.append(
+                f"judged accuracy {accuracy} over {judged['n']} rows, {judged['judge_errors']} judge errors"
+            )
         write_json(work / "metrics.json", metrics)
         details[name] = metrics
-    label = f"{Path(cfg.model).name or cfg.model} ({mode} prompt)"
+    label = f"{model_label(cfg.model, source)} ({mode} prompt)"
     if details:
         write_table(out_dir, label, details)
     settings = {
