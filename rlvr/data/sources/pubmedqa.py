@@ -91,12 +91,16 @@ def official_test_ids(labels: Iterable[tuple[str, str]]) -> set[str] | None:
         if label not in by_label:
             return None
         by_label[label].append(pmid)
-    draw, test = random.Random(SPLIT_SEED), set()
-    for pmids in by_label.values():
+    draw, kept, test = random.Random(SPLIT_SEED), [], []
+    for pmids in by_label.values():  # each label's pmids shuffled, first half kept for cross-validation
         draw.shuffle(pmids)
-        test.update(pmids[math.ceil(len(pmids) / 2) :])
+        cut = math.ceil(len(pmids) / 2)
+        kept += pmids[:cut]
+        test += pmids[cut:]
+    if len(test) != len(kept):  # the script then moves one random kept pmid to the test half
+        test.append(draw.choice(kept))
     digest = hashlib.sha256(",".join(sorted(test)).encode()).hexdigest()
-    return test if digest == OFFICIAL_TEST_SHA256 else None
+    return set(test) if digest == OFFICIAL_TEST_SHA256 else None
 
 
 def _listed_test_ids(root: Path, near: Path) -> set[str] | None:

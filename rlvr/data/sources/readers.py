@@ -124,11 +124,11 @@ class _ObjectStream:
         if self._peek() == "}":
             return
         while True:
-            key = self._value()
+            key = self._value(followed_by=":")
             if not isinstance(key, str):
                 self._fail("an object key must be a string")
             self._expect(":")
-            yield key, self._value()
+            yield key, self._value(followed_by=",}")
             separator = self._peek()
             self.pos += 1
             if separator == "}":
@@ -160,7 +160,7 @@ class _ObjectStream:
             self._fail(f"expected {char!r}, found {found!r}")
         self.pos += 1
 
-    def _value(self) -> Any:
+    def _value(self, followed_by: str) -> Any:
         self._peek()
         while True:
             try:
@@ -169,8 +169,10 @@ class _ObjectStream:
                 if self._read_more():
                     continue
                 self._fail(f"invalid JSON ({exc.msg})")
-            # a number cut by the chunk boundary decodes early: only trust a value followed by more text
-            if end < len(self.buffer) or not self._read_more():
+            # a number cut by the chunk boundary ("0." of "0.5") decodes early: only trust a value once
+            # the character that must follow it (':' after a key, ',' or '}' after a value) is read
+            following = self.buffer[end:].lstrip()[:1]
+            if (following and following in followed_by) or not self._read_more():
                 self.pos = end
                 return value
 
