@@ -91,6 +91,8 @@ def test_vqa_rad_hub_parquet_closed_means_yes_no(tmp_path):
     ]
     assert tags(records) == [("test", "VQA-RAD test")] * 2 + [("train", "")] * 2
     assert [(r.reason, r.official_split) for r in rejected] == [("missing_image", "test")]
+    one_file, _ = read("vqa_rad", tmp_path / "data" / "train-00000-of-00001-abc.parquet")
+    assert tags(one_file) == [("train", "")] * 2
 
 
 SLAKE_ROW = {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,7 @@ import pyarrow.parquet as pq
 from rlvr.data.sources.rows import Row, SourceError
 
 PARQUET_BATCH_ROWS = 256
+_NON_SPACE = re.compile(r"\S")
 JSON_CHUNK_CHARS = 1 << 20
 
 
@@ -147,10 +149,11 @@ class _ObjectStream:
 
     def _peek(self) -> str:
         while True:
-            while self.pos < len(self.buffer) and self.buffer[self.pos].isspace():
-                self.pos += 1
-            if self.pos < len(self.buffer):
-                return self.buffer[self.pos]
+            found = _NON_SPACE.search(self.buffer, self.pos)
+            if found:
+                self.pos = found.start()
+                return found.group()
+            self.pos = len(self.buffer)
             if not self._read_more():
                 self._fail("the file ends inside the object")
 
@@ -171,8 +174,8 @@ class _ObjectStream:
                 self._fail(f"invalid JSON ({exc.msg})")
             # a number cut by the chunk boundary ("0." of "0.5") decodes early: only trust a value once
             # the character that must follow it (':' after a key, ',' or '}' after a value) is read
-            following = self.buffer[end:].lstrip()[:1]
-            if (following and following in followed_by) or not self._read_more():
+            following = _NON_SPACE.search(self.buffer, end)
+            if (following and following.group() in followed_by) or not self._read_more():
                 self.pos = end
                 return value
 

@@ -70,8 +70,15 @@ def _hub(where: str, row: Row) -> RawRecord:
     )
 
 
+def _matching(root: Path, patterns: tuple[str, ...]) -> list[Path]:
+    """Files under ``root`` matching a pattern; ``root`` itself when it is such a file."""
+    if root.is_file():
+        return [root] if any(root.match(pattern) for pattern in patterns) else []
+    return sorted({path for pattern in patterns for path in root.glob(pattern) if path.is_file()})
+
+
 def _read_osf(root: Path) -> Iterator[Record] | None:
-    found = [p for p in (root / OSF_ANNOTATIONS, *root.glob(f"*/{OSF_ANNOTATIONS}")) if p.is_file()]
+    found = _matching(root, (OSF_ANNOTATIONS, f"*/{OSF_ANNOTATIONS}"))
     if not found:
         return None
     annotations = found[0]
@@ -80,8 +87,7 @@ def _read_osf(root: Path) -> Iterator[Record] | None:
 
 
 def _read_mevf(root: Path) -> Iterator[Record] | None:
-    patterns = ("trainset.json", "testset.json", "*/trainset.json", "*/testset.json")
-    files = sorted({path for pattern in patterns for path in root.glob(pattern) if path.is_file()})
+    files = _matching(root, ("trainset.json", "testset.json", "*/trainset.json", "*/testset.json"))
     if not files:
         return None
     return (
@@ -96,7 +102,7 @@ def _read_mevf(root: Path) -> Iterator[Record] | None:
 
 
 def _read_hub(root: Path) -> Iterator[Record] | None:
-    files = sorted(path for path in root.glob("**/*.parquet") if path.is_file())
+    files = _matching(root, ("**/*.parquet", "*.parquet"))
     if not files:
         return None
     return (
@@ -112,8 +118,6 @@ def _read_hub(root: Path) -> Iterator[Record] | None:
     "or hub parquet data/{train,test}-*.parquet; test -> 'VQA-RAD test'",
 )
 def read_vqa_rad(root: Path) -> Iterator[Record]:
-    if root.is_file():
-        root = root.parent
     for layout in (_read_osf, _read_mevf, _read_hub):
         records = layout(root)
         if records is not None:
