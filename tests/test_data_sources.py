@@ -54,6 +54,7 @@ def test_every_lingshu_set_has_a_source_that_names_its_benchmark():
     }
     assert expected == set(SOURCES)
     for name, benchmark in BENCHMARK_SOURCES.items():
+        assert SOURCES[name].benchmarks == (benchmark,), name
         assert f"'{benchmark}'" in SOURCES[name].description, name
     with pytest.raises(KeyError, match="known sources: generic"):
         get_source("vqarad")

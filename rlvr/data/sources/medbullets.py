@@ -77,7 +77,8 @@ def _rows(path: Path) -> Iterator[tuple[str, Row]]:
 
 @register_source(
     "medbullets",
-    "Medbullets (text): medbullets_op4/op5 .csv or .json, or hub parquet; every row -> 'Medbullets'",
+    "Medbullets (text): medbullets_op4/op5 .csv or .json, or hub parquet",
+    {"every row": BENCHMARK.benchmark},
 )
 def read_medbullets(root: Path) -> Iterator[Record]:
     patterns = ["**/*medbullets*.csv", "**/*medbullets*.json", "**/*.parquet"]

@@ -75,8 +75,8 @@ def _convert(where: str, row: Row) -> RawRecord:
 
 @register_source(
     "medframeqa",
-    "MedFrameQA (multi-image): hub parquet data/*.parquet (image_1..image_5, options, correct_answer); "
-    "every row -> 'MedFrameQA'",
+    "MedFrameQA (multi-image): hub parquet data/*.parquet (image_1..image_5, options, correct_answer)",
+    {"every row": BENCHMARK},
 )
 def read_medframeqa(root: Path) -> Iterator[Record]:
     for path in find_files(root, ["**/*.parquet"], "MedFrameQA parquet files"):

@@ -51,8 +51,8 @@ def _convert(where: str, row: Row, first_index: int) -> RawRecord:
 
 @register_source(
     "medmcqa",
-    "MedMCQA (text): train/dev/test.json lines (cop 1-4) or hub parquet data/*-*.parquet (cop 0-3); "
-    "dev/validation -> 'MedMCQA validation'",
+    "MedMCQA (text): train/dev/test.json lines (cop 1-4) or hub parquet data/*-*.parquet (cop 0-3)",
+    {"dev/validation": BENCHMARKS["val"]},
 )
 def read_medmcqa(root: Path) -> Iterator[Record]:
     for path in find_files(root, ["**/*.json", "**/*.parquet"], "MedMCQA json or parquet files"):

@@ -65,9 +65,9 @@ VARIANTS = (
 )
 
 
-def is_excluded(path: Path) -> bool:
+def is_excluded(path: Path, root: Path) -> bool:
     """Files that repeat or translate rows of the split files: qbanks, metamap phrases, translations."""
-    lowered = [part.lower() for part in path.parts]
+    lowered = [part.lower() for part in (path.relative_to(root).parts or path.parts[-1:])]
     return "qbank" in lowered[-1] or any(part in name for name in lowered[:-1] for part in EXCLUDED_PARTS)
 
 
@@ -128,15 +128,15 @@ def _detected_splits(token: str) -> Callable[[Row], Splits]:
 def _files(root: Path) -> dict[Variant | None, list[Path]]:
     by_variant: dict[Variant | None, list[Path]] = {}
     for path in find_files(root, ["**/*.jsonl"], "MedQA jsonl files"):
-        if not is_excluded(path):
+        if not is_excluded(path, root):
             by_variant.setdefault(variant_of(path, root), []).append(path)
     return by_variant
 
 
 def _register(variant: Variant) -> None:
-    benchmark = f"; test -> '{variant.benchmark}'" if variant.benchmark else ""
-
-    @register_source(variant.name, f"MedQA {variant.layout}{benchmark}")
+    @register_source(
+        variant.name, f"MedQA {variant.layout}", {"test": variant.benchmark} if variant.benchmark else {}
+    )
     def read(root: Path) -> Iterator[Record]:
         files = _files(root).get(variant)
         if not files:
@@ -152,6 +152,7 @@ for _variant in VARIANTS:
     "medqa",
     "MedQA: the one variant a folder holds (several: pick medqa_usmle_4op, medqa_usmle_5op, "
     "medqa_mainland, medqa_mainland_4op or medqa_taiwan)",
+    {"USMLE test": USMLE_BENCHMARK},
 )
 def read_medqa(root: Path) -> Iterator[Record]:
     by_variant = _files(root)

@@ -97,8 +97,12 @@ def _row_subset(row: Row, path_subset: str) -> str:
     return SUBSETS.get(prefix) or path_subset or ("MM" if row.get("images") else "Text")
 
 
+def benchmark_of(subset: str) -> str:
+    return f"MedXpertQA-{subset} test"
+
+
 def _read(root: Path, subset: str) -> Iterator[Record]:
-    benchmarks = {"test": f"MedXpertQA-{subset} test"}
+    benchmarks = {"test": benchmark_of(subset)}
     for path in find_files(root, ["**/*.jsonl"], "MedXpertQA jsonl files"):
         path_subset = _path_subset(path, root)
         if path_subset and path_subset != subset:
@@ -111,8 +115,8 @@ def _read(root: Path, subset: str) -> Iterator[Record]:
 
 @register_source(
     "medxpertqa",
-    "MedXpertQA MM: MM/{dev,test}.jsonl + images/ (hub) or medxpertqa_mm_input.jsonl; "
-    "test -> 'MedXpertQA-MM test'",
+    "MedXpertQA MM: MM/{dev,test}.jsonl + images/ (hub) or medxpertqa_mm_input.jsonl",
+    {"test": benchmark_of("MM")},
 )
 def read_medxpertqa(root: Path) -> Iterator[Record]:
     return _read(root, "MM")
@@ -120,8 +124,8 @@ def read_medxpertqa(root: Path) -> Iterator[Record]:
 
 @register_source(
     "medxpertqa_text",
-    "MedXpertQA Text: Text/{dev,test}.jsonl (hub) or medxpertqa_text_input.jsonl; "
-    "test -> 'MedXpertQA-Text test'",
+    "MedXpertQA Text: Text/{dev,test}.jsonl (hub) or medxpertqa_text_input.jsonl",
+    {"test": benchmark_of("Text")},
 )
 def read_medxpertqa_text(root: Path) -> Iterator[Record]:
     return _read(root, "Text")

@@ -104,7 +104,8 @@ def _read_parquet(root: Path, files: list[Path]) -> Iterator[Record]:
 @register_source(
     "mmlu",
     "MMLU-Med (6 medical subjects, text): data/{dev,val,test}/<subject>_<split>.csv (no header) or hub "
-    "parquet <subject>/<split>-*.parquet; test -> 'MMLU-Med test'",
+    "parquet <subject>/<split>-*.parquet",
+    BENCHMARKS,
 )
 def read_mmlu(root: Path) -> Iterator[Record]:
     patterns = [f"**/{subject}_*.csv" for subject in SUBJECTS] + ["**/*.parquet"]

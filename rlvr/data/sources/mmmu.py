@@ -97,7 +97,8 @@ def _subject(path: Path) -> str:
 @register_source(
     "mmmu",
     "MMMU Health & Medicine: <Subject>/{dev,validation,test}-*.parquet (or <Subject>/<split>/*.parquet); "
-    "images at their <image N> markers; validation -> 'MMMU-Med validation'",
+    "images at their <image N> markers",
+    BENCHMARKS,
 )
 def read_mmmu(root: Path) -> Iterator[Record]:
     patterns = [

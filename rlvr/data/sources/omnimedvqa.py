@@ -38,7 +38,8 @@ def _convert(where: str, row: Row, release: Path) -> RawRecord:
 
 @register_source(
     "omnimedvqa",
-    "OmniMedVQA: QA_information/{Open,Restricted}-access/*.json + Images/; every row -> 'OmniMedVQA'",
+    "OmniMedVQA: QA_information/{Open,Restricted}-access/*.json + Images/",
+    {"every row": BENCHMARK.benchmark},
 )
 def read_omnimedvqa(root: Path) -> Iterator[Record]:
     for path in find_files(root, ["**/QA_information/*/*.json"], "OmniMedVQA QA_information files"):

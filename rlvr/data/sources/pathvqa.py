@@ -43,7 +43,8 @@ def _convert(where: str, row: Row, base: Path) -> RawRecord:
 @register_source(
     "pathvqa",
     "PathVQA: parquet (image bytes; split from the path, e.g. default/test/0000.parquet) or JSON lines "
-    "with image paths; test -> 'PathVQA test'",
+    "with image paths",
+    BENCHMARKS,
 )
 def read_pathvqa(root: Path) -> Iterator[Record]:
     for path in find_files(root, ["**/*.parquet", "**/*.jsonl"], "PathVQA parquet or jsonl files"):

@@ -85,7 +85,8 @@ def _splits(row: Row, file_token: str) -> Splits:
 @register_source(
     "pmc_vqa",
     "PMC-VQA v1 train/test/test_clean.csv + images/ (label checked against answer text) and v2 "
-    "train_2/test_2.csv + figures/; test -> 'PMC-VQA test'",
+    "train_2/test_2.csv + figures/",
+    BENCHMARKS,
 )
 def read_pmc_vqa(root: Path) -> Iterator[Record]:
     for path in find_files(root, CSV_PATTERNS, "PMC-VQA csv files"):

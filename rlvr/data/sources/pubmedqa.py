@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -112,7 +112,9 @@ def _listed_test_ids(root: Path, near: Path) -> set[str] | None:
     return None
 
 
-def _labelled_splits(rows: list[tuple[str, Row]], key: str, listed: set[str] | None):
+def _labelled_splits(
+    rows: list[tuple[str, Row]], key: str, listed: set[str] | None
+) -> Callable[[Row], Splits]:
     """PQA-L rows' splits: listed test ids, else the reproduced draw, else every row a test row."""
     test = listed or official_test_ids((str(r.get(key)), str(r.get("final_decision", ""))) for _, r in rows)
 
@@ -125,10 +127,12 @@ def _labelled_splits(rows: list[tuple[str, Row]], key: str, listed: set[str] | N
 
 
 def _pqal(root: Path, path: Path) -> Iterator[Record]:
-    rows = [(pmid, {**row, "_pmid": pmid} if isinstance(row, Mapping) else {}) for pmid, row in
-            json_object_items(path)]  # fmt: skip
-    splits = _labelled_splits(rows, "_pmid", _listed_test_ids(root, path))
-    yield from convert_rows(((f"{path}:{pmid}", row) for pmid, row in rows), _from_repo, splits)
+    """PQA-L (1000 rows, read whole: the draw needs every label): each row carries its pmid as "_pmid"."""
+    rows = [
+        (f"{path}:{pmid}", {**row, "_pmid": pmid} if isinstance(row, Mapping) else {})
+        for pmid, row in json_object_items(path)
+    ]
+    yield from convert_rows(rows, _from_repo, _labelled_splits(rows, "_pmid", _listed_test_ids(root, path)))
 
 
 def _pqaa(path: Path) -> Iterator[Record]:
@@ -156,7 +160,8 @@ def _hub(root: Path, path: Path) -> Iterator[Record]:
 @register_source(
     "pubmedqa",
     "PubMedQA (text): ori_pqal.json (+ test_ground_truth.json), ori_pqaa.json, hub parquet pqa_labeled/ "
-    "pqa_artificial/ or data/{train,validation,test}-*.parquet; PQA-L test -> 'PubMedQA test'",
+    "pqa_artificial/ or data/{train,validation,test}-*.parquet",
+    {"PQA-L test": BENCHMARK},
 )
 def read_pubmedqa(root: Path) -> Iterator[Record]:
     patterns = ["**/ori_pqal.json", "**/ori_pqaa.json", "**/*.parquet"]

@@ -42,7 +42,8 @@ def _convert(where: str, row: Row, images: Path) -> RawRecord:
 
 @register_source(
     "slake",
-    "SLAKE (en + zh): train.json/validate.json (or validation.json)/test.json + imgs/; test -> 'SLAKE test'",
+    "SLAKE (en + zh): train.json/validate.json (or validation.json)/test.json + imgs/",
+    BENCHMARKS,
 )
 def read_slake(root: Path) -> Iterator[Record]:
     patterns = [*SPLIT_FILES, *(f"*/{name}" for name in SPLIT_FILES)]

@@ -48,7 +48,8 @@ def _is_medicine(row: Row) -> bool:
 
 @register_source(
     "supergpqa",
-    "SuperGPQA Medicine rows (text): SuperGPQA-all.jsonl (or its parquet); every row -> 'SuperGPQA-Medicine'",
+    "SuperGPQA Medicine rows (text): SuperGPQA-all.jsonl (or its parquet)",
+    {"every row": BENCHMARK.benchmark},
 )
 def read_supergpqa(root: Path) -> Iterator[Record]:
     for path in find_files(root, ["**/*.jsonl", "**/*.parquet"], "SuperGPQA jsonl or parquet files"):

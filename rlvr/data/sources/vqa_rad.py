@@ -115,7 +115,8 @@ def _read_hub(root: Path) -> Iterator[Record] | None:
 @register_source(
     "vqa_rad",
     f"VQA-RAD: OSF '{OSF_ANNOTATIONS}' + '{OSF_IMAGES}/', MEVF data_RAD/{{train,test}}set.json + images/, "
-    "or hub parquet data/{train,test}-*.parquet; test -> 'VQA-RAD test'",
+    "or hub parquet data/{train,test}-*.parquet",
+    BENCHMARKS,
 )
 def read_vqa_rad(root: Path) -> Iterator[Record]:
     for layout in (_read_osf, _read_mevf, _read_hub):
