@@ -96,6 +96,23 @@ def test_v2_reads_letter_answers_split_column_and_figures_folder(tmp_path):
     assert [(r.reason, r.official_split) for r in rejected] == [("malformed_row", "train")]
 
 
+def test_only_a_choice_s_own_letter_is_stripped(tmp_path):
+    row = [
+        "f.jpg",
+        "Which organism?",
+        "A. baumannii",
+        "A:E. coli",
+        "B:S. aureus",
+        "C:A. baumannii",
+        "D:(D) none",
+        "C",
+    ]
+    write_csv(tmp_path / "train.csv", V1_HEADER, [row])
+    (record,), _ = read("pmc_vqa", tmp_path)
+    assert record.options == {"A": "E. coli", "B": "S. aureus", "C": "A. baumannii", "D": "(D) none"}  # once
+    assert record.answer == "C" and not record.notes
+
+
 def test_every_test_file_of_both_versions_is_the_benchmark(tmp_path):
     row = v1_row("MRI", "B")
     for name in ("test.csv", "test_clean.csv"):

@@ -180,6 +180,7 @@ def test_medbullets_csv_json_and_hub_forms(tmp_path):
     write_json(tmp_path / "json" / "medbullets_op4.json", columns)
     write_parquet(tmp_path / "hub" / "train.parquet", [{"question": "Q", "options": {"A": "p", "B": "q"},
                                                         "answer_idx": "B", "answer": "q"}])  # fmt: skip
+    write_json(tmp_path / "medbullets" / "medbullets_op5.json", {"question": {"0": "a copy of the csv"}})
     records, _ = read("medbullets", tmp_path)
     assert [(r.question_type, r.answer, [k for k, _ in r.notes]) for r in records] == [
         ("op2", "B", []),

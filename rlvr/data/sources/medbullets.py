@@ -3,7 +3,8 @@ benchmark (no official split).
 
 1. The release (HanjieChen/ChallengeClinicalQA): ``medbullets/medbullets_op4.csv`` (columns ``link,
    question, opa, opb, opc, opd, answer_idx, answer, explanation``) and ``medbullets_op5.csv`` (plus
-   ``ope``), and the same tables as pandas ``{column: {row: value}}`` JSON (``medbullets_op4.json``).
+   ``ope``), and the same tables as pandas ``{column: {row: value}}`` JSON (``medbullets_op4.json``),
+   read only where its .csv is absent (308 questions, each in both versions).
 2. Hub parquet: LangAGI-Lab/medbullets_op5 (``opa``..``ope``, ``answer_idx``) and
    tuenguyen/Medical-Eval-MedBullets_op4 (``options`` {letter: text}, ``answer_idx``), the copies
    MedEvalKit reads; their exact columns beyond those are not documented, so both forms are read.
@@ -83,6 +84,8 @@ def _rows(path: Path) -> Iterator[tuple[str, Row]]:
 def read_medbullets(root: Path) -> Iterator[Record]:
     patterns = ["**/*medbullets*.csv", "**/*medbullets*.json", "**/*.parquet"]
     for path in find_files(root, patterns, "Medbullets csv, json or parquet files"):
+        if path.suffix == ".json" and path.with_suffix(".csv").is_file():
+            continue  # the release ships each table as .csv and .json: read it once
         match = _VERSION.search(f"{root.name}/{path.relative_to(root)}" if path != root else path.name)
         version = f"op{match.group(1)}" if match else ""
         yield from convert_rows(

@@ -26,6 +26,7 @@ from rlvr.data.sources.registry import register_source
 from rlvr.data.sources.rows import (
     Row,
     RowProblem,
+    SourceError,
     Splits,
     checked_letter,
     convert_rows,
@@ -103,6 +104,7 @@ def benchmark_of(subset: str) -> str:
 
 def _read(root: Path, subset: str) -> Iterator[Record]:
     benchmarks = {"test": benchmark_of(subset)}
+    found = 0
     for path in find_files(root, ["**/*.jsonl"], "MedXpertQA jsonl files"):
         path_subset = _path_subset(path, root)
         if path_subset and path_subset != subset:
@@ -110,7 +112,15 @@ def _read(root: Path, subset: str) -> Iterator[Record]:
         images = _image_folder(path, root)
         splits = Splits.of(split_token(path, root) or "test", benchmarks)  # evaluation inputs: the test set
         rows = ((w, r) for w, r in jsonl_rows(path) if _row_subset(r, path_subset) == subset)
-        yield from convert_rows(rows, lambda where, row, i=images: _convert(where, row, i, subset), splits)
+        for record in convert_rows(
+            rows, lambda where, row, i=images: _convert(where, row, i, subset), splits
+        ):
+            found += 1
+            yield record
+    if not found:
+        raise SourceError(
+            f"no MedXpertQA {subset} rows under {root} (looked for {subset}/*.jsonl and ids {subset}-N)"
+        )
 
 
 @register_source(

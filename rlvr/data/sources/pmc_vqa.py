@@ -41,7 +41,7 @@ CSV_PATTERNS = ("train*.csv", "test*.csv", "*/train*.csv", "*/test*.csv")
 
 
 def _options(row: Row) -> dict[str, str]:
-    options = {letter: option_text(text(row, f"Choice {letter}")) for letter in CHOICES}
+    options = {letter: option_text(text(row, f"Choice {letter}"), letter) for letter in CHOICES}
     return {letter: value for letter, value in options.items() if value}
 
 

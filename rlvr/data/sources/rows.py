@@ -120,9 +120,11 @@ def plain_text(value: Any) -> str:
     return str(value).strip()
 
 
-def option_text(value: Any) -> str:
-    """An option's text without a leading "A:"-style label (PMC-VQA writes "A:CT scan")."""
-    return _OPTION_PREFIX.sub("", "" if value is None else str(value), count=1).strip()
+def option_text(value: Any, letter: str = "") -> str:
+    """An option's text without a leading "A:"-style label (PMC-VQA writes "B:CT scan"): only the
+    option's own ``letter`` when given, so choice C's "A. baumannii" keeps its "A."."""
+    prefix = _OPTION_PREFIX.pattern.replace("[A-J]", re.escape(letter)) if letter else _OPTION_PREFIX.pattern
+    return re.sub(prefix, "", "" if value is None else str(value), count=1).strip()
 
 
 def lettered(values: Iterable[Any]) -> dict[str, str]:
