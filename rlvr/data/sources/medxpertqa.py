@@ -34,7 +34,7 @@ from rlvr.data.sources.rows import (
     text,
 )
 
-_CHOICES_BLOCK = re.compile(r"\s*Answer Choices:\s*\(A\).{0,20000}\Z", re.DOTALL)
+CHOICES_HEADER = "Answer Choices:"
 SUBSETS = {"mm": "MM", "text": "Text"}
 TEXT_MODALITY = "text"
 
@@ -67,12 +67,22 @@ def _image_folder(jsonl: Path, root: Path) -> Path:
     return next((folder for folder in candidates if folder.is_dir()), root / "images")
 
 
+def _without_choices(question: str) -> str:
+    """The question without its trailing "Answer Choices: (A) ..." block (the template lists options)."""
+    start = question.find(CHOICES_HEADER)
+    while start >= 0:
+        if question[start + len(CHOICES_HEADER) :].lstrip().startswith("(A)"):
+            return question[:start].rstrip()
+        start = question.find(CHOICES_HEADER, start + 1)
+    return question
+
+
 def _convert(where: str, row: Row, images: Path, subset: str) -> RawRecord:
     options = _options(row.get("options"))
     names = _image_names(row)
     return RawRecord(
         where=where,
-        question=_CHOICES_BLOCK.sub("", text(row, "question")),
+        question=_without_choices(text(row, "question")),
         answer=checked_letter(options, _label(row.get("label"))),
         answer_type="choice",
         options=options,

@@ -198,5 +198,5 @@ def closed_or_open(row: Row) -> str:
 
 def language_of(value: str) -> str:
     """ "zh" when at least a fifth of the first 400 non-space characters are CJK ideographs, else "en"."""
-    sample = "".join(value.split())[:400]
+    sample = "".join(value[:2000].split())[:400]
     return "zh" if sample and len(_CJK.findall(sample)) * 5 >= len(sample) else "en"
