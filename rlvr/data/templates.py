@@ -2,6 +2,8 @@
 
 A template turns (question, options, number of images) into verl chat messages; its name and fields
 are recorded in each parquet file's metadata so a run can tell which prompt its data was built with.
+Images go where the question's ``<image>`` placeholders are when it has one per image (MMMU's
+``<image N>`` markers, placed by the converter), else all in front of the question.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 IMAGE_PLACEHOLDER = "<image>"  # verl's RLHFDataset splits user content on exactly this token
+NEUTRALISED_PLACEHOLDER = "[image]"  # what a placeholder that is not an image position becomes
 
 
 @dataclass(frozen=True)
@@ -27,11 +30,19 @@ class PromptTemplate:
         return "\n".join([self.options_header, *lines] if self.options_header else lines)
 
     def user_content(self, question: str, options: Mapping[str, str], n_images: int) -> str:
-        """``<image>`` once per image, then the question, the options (if any) and the instruction."""
-        # A literal "<image>" inside the question would shift verl's placeholder count; neutralise it.
-        question = question.replace(IMAGE_PLACEHOLDER, "[image]").strip()
-        parts = [IMAGE_PLACEHOLDER * n_images] if n_images else []
-        parts += [question, self.format_options(options), self.instruction]
+        """The question, the options (if any) and the instruction, with exactly ``n_images`` placeholders.
+
+        When the question and options hold exactly ``n_images`` ``<image>`` placeholders they stay where
+        they are (image k at the k-th one); otherwise every literal ``<image>`` is neutralised, as it
+        would shift verl's image count, and the placeholders all go in front of the question.
+        """
+        placed = question.count(IMAGE_PLACEHOLDER) + sum(o.count(IMAGE_PLACEHOLDER) for o in options.values())
+        parts = []
+        if n_images == 0 or placed != n_images:
+            question = question.replace(IMAGE_PLACEHOLDER, NEUTRALISED_PLACEHOLDER)
+            options = {k: v.replace(IMAGE_PLACEHOLDER, NEUTRALISED_PLACEHOLDER) for k, v in options.items()}
+            parts = [IMAGE_PLACEHOLDER * n_images] if n_images else []
+        parts += [question.strip(), self.format_options(options), self.instruction]
         return "\n".join(part for part in parts if part)
 
     def messages(self, question: str, options: Mapping[str, str], n_images: int) -> list[dict[str, str]]:

@@ -2,13 +2,19 @@
 
 from rlvr.data.sources import (  # noqa: F401  (each module registers its converters)
     generic,
+    medbullets,
+    medframeqa,
+    medmcqa,
+    medqa,
     medxpertqa,
+    mmlu,
     mmmu,
     omnimedvqa,
     pathvqa,
     pmc_vqa,
+    pubmedqa,
     slake,
-    text_qa,
+    supergpqa,
     vqa_rad,
 )
 from rlvr.data.sources.registry import SOURCES, Source, get_source, register_source

@@ -1,6 +1,9 @@
 """Generic JSONL/CSV: one question per row with ``image`` (path relative to the file, a list of paths in
 JSONL, or empty for text-only), ``question``, ``answer`` and optional ``options`` (an object
-{letter: text} or a list; in CSV as JSON text), ``answer_type``, ``modality``, ``split``.
+{letter: text} or a list; in CSV as JSON text), ``answer_type``, ``modality``, ``question_type``,
+``split`` (else the file name's), ``benchmark_split`` (a benchmark the row belongs to: never trained
+on by default), ``language``, ``body_part``. A question holding one ``<image>`` per image keeps each
+image at its placeholder; otherwise images go in front of the question.
 """
 
 from __future__ import annotations
@@ -11,19 +14,18 @@ from pathlib import Path
 from typing import Any
 
 from rlvr.data.records import RawRecord, Record
+from rlvr.data.sources.readers import csv_rows, find_files, jsonl_rows
 from rlvr.data.sources.registry import register_source
 from rlvr.data.sources.rows import (
     Row,
     RowProblem,
+    Splits,
     convert_rows,
-    csv_rows,
-    find_files,
-    jsonl_rows,
-    split_from_name,
+    lettered,
+    plain_text,
+    split_token,
     text,
 )
-
-LETTERS = "ABCDEFGHIJ"
 
 
 def _options(value: Any) -> dict[str, str]:
@@ -37,9 +39,7 @@ def _options(value: Any) -> dict[str, str]:
     if value is None:
         return {}
     if isinstance(value, list):
-        if len(value) > len(LETTERS):
-            raise RowProblem("malformed_row", f"more than {len(LETTERS)} options")
-        value = dict(zip(LETTERS, value, strict=False))
+        return lettered(value)
     if not isinstance(value, Mapping):
         raise RowProblem("malformed_row", "'options' must be an object {letter: text} or a list")
     return {str(k).strip().upper(): str(v).strip() for k, v in value.items()}
@@ -50,8 +50,8 @@ def _images(value: Any, base: Path) -> list[Path]:
     return [base / str(name) for name in names if name not in (None, "")]
 
 
-def _convert(where: str, row: Row, base: Path, file_split: str) -> RawRecord:
-    declared = str(row.get("answer_type") or "").strip().lower()
+def _convert(where: str, row: Row, base: Path) -> RawRecord:
+    declared = plain_text(row.get("answer_type")).lower()
     return RawRecord(
         where=where,
         question=text(row, "question"),
@@ -59,16 +59,28 @@ def _convert(where: str, row: Row, base: Path, file_split: str) -> RawRecord:
         answer_type=declared or None,
         options=_options(row.get("options")),
         images=_images(row.get("image"), base),
-        modality=str(row.get("modality") or ""),
-        question_type=str(row.get("question_type") or ""),
-        official_split=split_from_name(str(row.get("split") or "")) or file_split,
+        modality=plain_text(row.get("modality")),
+        question_type=plain_text(row.get("question_type")),
+        language=plain_text(row.get("language")).lower() or "en",
+        body_part=plain_text(row.get("body_part")),
     )
 
 
-@register_source("generic", "generic JSONL/CSV: image, question, answer [, options, answer_type, ...]")
+def _splits(row: Row, file_token: str) -> Splits:
+    token = plain_text(row.get("split")).lower() or file_token
+    return Splits(Splits.of(token).official, plain_text(row.get("benchmark_split")))
+
+
+@register_source(
+    "generic",
+    "generic JSONL/CSV: image, question, answer [, options, answer_type, split, benchmark_split, ...]",
+)
 def read_generic(root: Path) -> Iterator[Record]:
-    files = [root] if root.is_file() else find_files(root, ["**/*.jsonl", "**/*.csv"], "jsonl or csv files")
-    for path in files:
+    for path in find_files(root, ["**/*.jsonl", "**/*.csv"], "jsonl or csv files"):
         rows = csv_rows(path) if path.suffix.lower() == ".csv" else jsonl_rows(path)
-        split = split_from_name(path.stem)
-        yield from convert_rows(rows, lambda where, row, p=path, s=split: _convert(where, row, p.parent, s))
+        token = split_token(path, root)
+        yield from convert_rows(
+            rows,
+            lambda where, row, base=path.parent: _convert(where, row, base),
+            lambda row, token=token: _splits(row, token),
+        )

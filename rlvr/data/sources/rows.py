@@ -1,27 +1,33 @@
-"""Shared reading for converters: files -> (where, row) pairs -> records, bad rows -> reasons.
+"""Shared row handling for converters: rows -> records tagged with their splits, bad rows -> reasons.
 
 A converter supplies ``convert(where, row) -> RawRecord``; raising ``RowProblem`` (or a plain
 KeyError/TypeError/ValueError for a malformed row) rejects that row only, never the whole file.
+``convert_rows`` tags every record and every rejection with the row's official and benchmark split.
 """
 
 from __future__ import annotations
 
-import csv
-import json
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import pyarrow.parquet as pq
 
 from rlvr.data.records import RawRecord, Record, Rejected
 
 Row = Mapping[str, Any]
-_OPTION_PREFIX = re.compile(r"^\s*\(?[A-J]\s*[:.)]\s*")  # "A:", "A.", "(A)" before an option's text
-_SPLIT_NAMES = {"train": "train", "val": "val", "valid": "val", "validate": "val", "validation": "val",
-                "dev": "val", "test": "test"}  # fmt: skip
+LETTERS = "ABCDEFGHIJ"  # the most options a row may have
+_OPTION_PREFIX = re.compile(r"^\s{0,8}\(?[A-J]\s{0,3}[:.)]\s*")  # "A:", "A.", "(A)" before an option's text
+_WORD = re.compile(r"[a-z]+")
+# Split names as releases spell them -> the official split ("train", "val", "test").
+SPLIT_NAMES = {
+    "train": "train", "trainset": "train", "training": "train",
+    "val": "val", "valid": "val", "validate": "val", "validation": "val", "valset": "val",
+    "dev": "val", "devset": "val",
+    "test": "test", "testset": "test",
+}  # fmt: skip
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 class SourceError(ValueError):
@@ -34,72 +40,69 @@ class RowProblem(Exception):
         self.reason, self.detail = reason, detail
 
 
+@dataclass(frozen=True)
+class Splits:
+    """A row's official split ("train"/"val"/"test", "" if the set has none) and the benchmark it is part
+    of, named as the Lingshu tables name it ("VQA-RAD test"), "" when no table evaluates on it."""
+
+    official: str = ""
+    benchmark: str = ""
+
+    @classmethod
+    def of(cls, token: str, benchmarks: Mapping[str, str] | None = None) -> Splits:
+        """The splits of a raw split token ("dev", "validation", "test"); ``benchmarks`` maps a raw token
+        or an official split to its benchmark name (MMMU: "validation" only, not its few-shot "dev")."""
+        official = SPLIT_NAMES.get(token, "")
+        table = benchmarks or {}
+        return cls(official, table.get(token) or table.get(official, ""))
+
+
+SplitsOf = Splits | Callable[[Row], Splits]
+
+
 def convert_rows(
-    rows: Iterable[tuple[str, Row]], convert: Callable[[str, Row], RawRecord]
+    rows: Iterable[tuple[str, Row]], convert: Callable[[str, Row], RawRecord], splits: SplitsOf = Splits()
 ) -> Iterator[Record]:
+    """One record per row: ``convert``'s, or a ``Rejected`` naming the row; both carry ``splits``."""
     for where, row in rows:
+        split = _splits_of(row, splits)
         try:
-            yield convert(where, row)
+            record = convert(where, row)
         except RowProblem as problem:
-            yield Rejected(problem.reason, where, problem.detail)
+            yield Rejected(problem.reason, where, problem.detail, split.official, split.benchmark)
+            continue
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-            yield Rejected("malformed_row", where, f"{type(exc).__name__}: {exc}")
+            detail = f"{type(exc).__name__}: {exc}"
+            yield Rejected("malformed_row", where, detail, split.official, split.benchmark)
+            continue
+        record.official_split, record.benchmark_split = split.official, split.benchmark
+        yield record
 
 
-def find_files(root: Path, patterns: Iterable[str], what: str) -> list[Path]:
-    """Files under ``root`` matching any glob pattern, sorted; SourceError naming ``what`` if none."""
-    found = sorted({path for pattern in patterns for path in root.glob(pattern) if path.is_file()})
-    if not found:
-        raise SourceError(f"no {what} found under {root} (looked for {', '.join(patterns)})")
-    return found
-
-
-def load_json(path: Path) -> Any:
+def _splits_of(row: Row, splits: SplitsOf) -> Splits:
+    if isinstance(splits, Splits):
+        return splits
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SourceError(f"{path}: not a readable JSON file ({exc})") from exc
+        return splits(row)
+    except (RowProblem, KeyError, TypeError, ValueError, AttributeError):
+        return Splits()
 
 
-def json_list_rows(path: Path) -> Iterator[tuple[str, Row]]:
-    """A JSON file holding a list of objects."""
-    data = load_json(path)
-    if not isinstance(data, list):
-        raise SourceError(f"{path}: expected a JSON list of question objects, got {type(data).__name__}")
-    for i, row in enumerate(data):
-        yield f"{path}:{i}", row if isinstance(row, Mapping) else _not_an_object(row)
-
-
-def jsonl_rows(path: Path) -> Iterator[tuple[str, Row]]:
-    """A JSON-lines file; a line that is not a JSON object becomes a malformed row (line numbers from 1)."""
-    with path.open(encoding="utf-8") as handle:
-        for lineno, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                row = {"__malformed__": f"not valid JSON ({exc.msg})"}
-            yield f"{path}:{lineno}", row if isinstance(row, Mapping) else _not_an_object(row)
-
-
-def csv_rows(path: Path) -> Iterator[tuple[str, Row]]:
-    """A CSV file with a header; rows are numbered like a spreadsheet (header = row 1)."""
-    with path.open(encoding="utf-8", newline="") as handle:
-        for lineno, row in enumerate(csv.DictReader(handle), start=2):
-            yield f"{path}:{lineno}", row
-
-
-def parquet_rows(path: Path) -> Iterator[tuple[str, Row]]:
-    index = 0
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=256):
-        for row in batch.to_pylist():
-            yield f"{path}:{index}", row
-            index += 1
-
-
-def _not_an_object(value: Any) -> Row:
-    return {"__malformed__": f"expected a JSON object, got {type(value).__name__}"}
+def split_token(path: Path, root: Path) -> str:
+    """The split a file's path below ``root`` announces, innermost name first: ``default/test/0000.parquet``
+    -> "test", ``data/validation-00000-of-00001.parquet`` -> "validation", ``trainset.json`` -> "trainset";
+    "" if none. Folders at or above ``root`` do not count (a user's "test_data" folder is not a split).
+    """
+    try:
+        names = list(path.relative_to(root).parts) or [path.name]
+    except ValueError:
+        names = [path.name]
+    names[-1] = Path(names[-1]).stem
+    for name in reversed(names):
+        for word in _WORD.findall(name.lower()):
+            if word in SPLIT_NAMES:
+                return word
+    return ""
 
 
 def text(row: Row, key: str) -> str:
@@ -108,22 +111,43 @@ def text(row: Row, key: str) -> str:
         raise RowProblem("malformed_row", row["__malformed__"])
     if key not in row:
         raise RowProblem("malformed_row", f"missing field {key!r}")
-    value = row[key]
+    return plain_text(row[key])
+
+
+def plain_text(value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     return str(value).strip()
 
 
-def option_text(value: Any) -> str:
-    """An option's text without a leading "A:"-style label (PMC-VQA writes "A:CT scan")."""
-    return _OPTION_PREFIX.sub("", "" if value is None else str(value), count=1).strip()
+def option_text(value: Any, letter: str = "") -> str:
+    """An option's text without a leading "A:"-style label (PMC-VQA writes "B:CT scan"): only the
+    option's own ``letter`` when given, so choice C's "A. baumannii" keeps its "A."."""
+    prefix = _OPTION_PREFIX.pattern.replace("[A-J]", re.escape(letter)) if letter else _OPTION_PREFIX.pattern
+    return re.sub(prefix, "", "" if value is None else str(value), count=1).strip()
+
+
+def lettered(values: Iterable[Any]) -> dict[str, str]:
+    """A list of option texts as {"A": ..., "B": ...}; more than ten options is a malformed row."""
+    values = [plain_text(value) for value in values]
+    if len(values) > len(LETTERS):
+        raise RowProblem("malformed_row", f"{len(values)} options: at most {len(LETTERS)} are supported")
+    return dict(zip(LETTERS, values, strict=False))
+
+
+def same_text(a: str, b: str) -> bool:
+    """Equal up to case, spacing and a trailing full stop: how answer texts are matched to options."""
+    return _comparable(a) == _comparable(b)
+
+
+def _comparable(value: str) -> str:
+    return " ".join(value.casefold().split()).rstrip(" .")
 
 
 def letter_of(options: Mapping[str, str], answer: str) -> str:
     """The letter whose option text equals ``answer`` (case/space-insensitive)."""
-    wanted = " ".join(answer.lower().split())
     for letter, option in options.items():
-        if " ".join(option.lower().split()) == wanted:
+        if same_text(option, answer):
             return letter
     raise RowProblem("malformed_row", f"answer {answer!r} is not one of the options {dict(options)}")
 
@@ -137,17 +161,42 @@ def checked_letter(options: Mapping[str, str], letter: str) -> str:
     return letter
 
 
-def split_from_name(name: str) -> str:
-    """The official split a file name announces ("train-0000.parquet" -> "train"), "" if none."""
-    for token in re.split(r"[^a-z]+", name.lower()):
-        if token in _SPLIT_NAMES:
-            return _SPLIT_NAMES[token]
-    return ""
+def reconciled_letter(
+    options: Mapping[str, str], label: str, answer_text: str, notes: list[tuple[str, str]], strict: bool
+) -> str:
+    """The correct letter when a row gives both a label and the answer's text.
+
+    They agree: the label. They disagree and the text is exactly one choice's: that choice, with a
+    ("label_fixed", why) note appended to ``notes``. The text is several choices', or (``strict``) none:
+    ``label_mismatch``. Not ``strict``: text matching no choice (a paraphrase) keeps the label.
+    """
+    label = label.strip().upper()
+    if not answer_text:
+        return checked_letter(options, label)
+    named = [letter for letter, option in options.items() if same_text(option, answer_text)]
+    if label in named or (label in options and not named and not strict):
+        return label
+    if len(named) == 1:
+        if label:
+            notes.append(("label_fixed", f"label {label!r} but the answer text is choice {named[0]}'s"))
+        return named[0]
+    if label not in options and not named:
+        checked_letter(options, label)  # raises: the label names no choice and the text none either
+    raise RowProblem(
+        "label_mismatch",
+        f"label {label!r} and answer text {answer_text!r} do not agree on one choice of {dict(options)}",
+    )
 
 
 def closed_or_open(row: Row) -> str:
-    """The row's declared ``answer_type`` (VQA-RAD, SLAKE): CLOSED or OPEN, else a ``RowProblem``."""
+    """The row's declared answer type (VQA-RAD, SLAKE) as "closed"/"open", else a ``RowProblem``."""
     declared = text(row, "answer_type").upper()
     if declared not in ("CLOSED", "OPEN"):
         raise RowProblem("unknown_answer_type", f"answer_type {declared!r} is neither CLOSED nor OPEN")
-    return declared
+    return declared.lower()
+
+
+def language_of(value: str) -> str:
+    """ "zh" when at least a fifth of the first 400 non-space characters are CJK ideographs, else "en"."""
+    sample = "".join(value[:2000].split())[:400]
+    return "zh" if sample and len(_CJK.findall(sample)) * 5 >= len(sample) else "en"

@@ -1,8 +1,11 @@
-"""SLAKE (English rows): ``train.json``/``validate.json``/``test.json`` + ``imgs/xmlab<N>/source.jpg``.
+"""SLAKE (English and Chinese rows): ``train.json``, ``validate.json`` (``validation.json`` on the hub
+copy BoKelvin/SLAKE that MedEvalKit reads) and ``test.json`` + ``imgs/xmlab<N>/source.jpg``.
 
 Each object has ``img_name`` (relative to ``imgs/``), ``question``, ``answer``, ``answer_type``
-(CLOSED/OPEN), ``q_lang`` (``en``/``zh``; Chinese rows are filtered out), ``modality``, ``location``
-and ``content_type``.
+(CLOSED/OPEN: decides "closed"/"open"), ``q_lang`` (``en``/``zh``: the record's language; the pipeline
+filters languages), ``modality``, ``location`` (body part) and ``content_type`` (question type).
+The test file is the "SLAKE test" benchmark, in both languages. The released train.json has one row
+with an empty answer; it is yielded as is and the pipeline reports it as ``empty_answer`` (file:row).
 """
 
 from __future__ import annotations
@@ -11,41 +14,43 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from rlvr.data.records import RawRecord, Record
+from rlvr.data.sources.readers import find_files, json_list_rows
 from rlvr.data.sources.registry import register_source
-from rlvr.data.sources.rows import (
-    Row,
-    RowProblem,
-    closed_or_open,
-    convert_rows,
-    find_files,
-    json_list_rows,
-    split_from_name,
-    text,
-)
+from rlvr.data.sources.rows import Row, RowProblem, Splits, closed_or_open, convert_rows, split_token, text
 
-SPLIT_FILES = ("train.json", "validate.json", "test.json")
+SPLIT_FILES = ("train.json", "validate.json", "validation.json", "test.json")
+LANGUAGES = ("en", "zh")
+BENCHMARKS = {"test": "SLAKE test"}
 
 
-def _convert(where: str, row: Row, images: Path, split: str) -> RawRecord:
-    language = text(row, "q_lang")
-    if language != "en":
-        raise RowProblem("other_language", f"q_lang is {language!r}")
-    closed_or_open(row)
+def _convert(where: str, row: Row, images: Path) -> RawRecord:
+    language = text(row, "q_lang").lower()
+    if language not in LANGUAGES:
+        raise RowProblem("malformed_row", f"q_lang {language!r} is neither 'en' nor 'zh'")
     return RawRecord(
         where=where,
         question=text(row, "question"),
         answer=text(row, "answer"),
+        answer_type=closed_or_open(row),
         images=[images / text(row, "img_name")],
-        modality=text(row, "modality"),
-        question_type=str(row.get("content_type") or ""),
-        official_split=split,
+        modality=str(row.get("modality") or "").strip(),
+        question_type=str(row.get("content_type") or "").strip(),
+        language=language,
+        body_part=str(row.get("location") or "").strip(),
     )
 
 
-@register_source("slake", "SLAKE: train.json/validate.json/test.json + imgs/ (English rows)")
+@register_source(
+    "slake",
+    "SLAKE (en + zh): train.json/validate.json (or validation.json)/test.json + imgs/",
+    BENCHMARKS,
+)
 def read_slake(root: Path) -> Iterator[Record]:
-    for path in find_files(root, SPLIT_FILES, "SLAKE split files"):
-        split = split_from_name(path.stem)
+    patterns = [*SPLIT_FILES, *(f"*/{name}" for name in SPLIT_FILES)]
+    for path in find_files(root, patterns, "SLAKE split files"):
+        images = path.parent / "imgs"
         yield from convert_rows(
-            json_list_rows(path), lambda where, row, split=split: _convert(where, row, root / "imgs", split)
+            json_list_rows(path),
+            lambda where, row, images=images: _convert(where, row, images),
+            Splits.of(split_token(path, root), BENCHMARKS),
         )
