@@ -63,11 +63,15 @@ def test_slake_keeps_chinese_rows_with_chinese_prompts(tmp_path, monkeypatch):
     assert root.is_dir()
 
 
-def test_slake_real_converter_rows_and_the_language_count_warning(tmp_path):
+def test_slake_real_converter_keeps_both_languages_and_checks_their_counts(tmp_path):
     write_slake(tmp_path / "data", english=2, chinese=2)
-    details = run(tmp_path, ScriptedGenerator(), "model=tiny", "suite=slake")
-    assert details["slake"]["n"] >= 2
-    assert any("language 'zh'" in note for note in details["slake"]["notes"])
+    generator = ScriptedGenerator()
+    details = run(tmp_path, generator, "model=tiny", "suite=slake", "prompt=medevalkit")
+    assert details["slake"]["n"] == 4
+    assert {k: v["n"] for k, v in details["slake"]["breakdowns"]["language"].items()} == {"en": 2, "zh": 2}
+    assert any("language 'zh': found 2, expected 1033" in note for note in details["slake"]["notes"])
+    texts = [row["prompt"][0]["content"] for batch in generator.batches for row in batch]
+    assert sum("肺部健康吗" in text for text in texts) == 2
 
 
 def test_resume_never_generates_or_scores_a_row_twice(tmp_path):
