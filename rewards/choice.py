@@ -11,7 +11,10 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
+from rewards.concepts import NEGATED, analyse
+from rewards.explain import decided_by
 from rewards.extract import strip_lead_in
+from rewards.qualifiers import conflict
 from rewards.registry import register_verifier
 from rewards.text import clip, normalize_text
 
@@ -35,6 +38,8 @@ _LETTER_MARKED = re.compile(
     re.I | re.DOTALL,
 )
 _BARE_LETTER_THEN_TEXT = re.compile(r"^([A-Z])\s+(.+)$", re.DOTALL)
+# A capital "A" then text: the letter A (not an article) when the text names an option ("A MRI").
+_CAPITAL_A_THEN_TEXT = re.compile(r"^A\s{1,4}(?=\S)(.+)$", re.DOTALL)
 # Letter claims anywhere in a sentence: "option C", "(C)", or a capital letter standing alone.
 _SCAN_EXPLICIT = re.compile(
     rf"{_PREFIX}[(\[]?\s{{0,4}}([A-Za-z])(?![\w'’-])|[(\[]\s{{0,4}}([A-Za-z])\s{{0,4}}[)\]]", re.I
@@ -108,6 +113,10 @@ def pick_option(answer: str, options: Mapping[str, str]) -> str | None:
     exact = _exact_text(text, options)
     if len(exact) == 1:  # checked first so option texts such as "E. coli" or "Vitamin D" are not letters
         return exact[0]
+    capital_a = _CAPITAL_A_THEN_TEXT.match(text) if "A" in options else None
+    if capital_a and _match_text(capital_a.group(1), options) not in (None, AMBIGUOUS):
+        decided_by("letter with text: a leading capital A followed by an option's text is the letter A")
+        return _letter_with_text("A", capital_a.group(1), options)
     only = _LETTER_ONLY.match(text)
     if only:
         return _valid(only.group(1), options)
@@ -134,6 +143,12 @@ def _norm(text: str) -> str:
 
 
 def _exact_text(text: str, options: Mapping[str, str]) -> list[str]:
+    """Options whose text equals ``text``; a leading capital "A" only goes as an article when the rest
+    names no option ("A pneumonia" is the letter A plus a text, judged by both)."""
+    plain = normalize_text(text, drop_articles=False)
+    found = [letter for letter, option in options.items() if plain and _norm(option) == plain]
+    if found or _CAPITAL_A_THEN_TEXT.match(text):
+        return found
     norm = _norm(text)
     return [letter for letter, option in options.items() if norm and _norm(option) == norm]
 
@@ -173,7 +188,8 @@ def _letter_with_text(letter: str, rest: str, options: Mapping[str, str]) -> str
 
 
 def _match_text(text: str, options: Mapping[str, str]) -> str | None:
-    """The option whose text ``text`` is (fuzzily) or contains; ``AMBIGUOUS`` when it contains several."""
+    """The option whose text ``text`` is (fuzzily, or by medical synonym) or contains; ``AMBIGUOUS`` when it
+    names several; ``None`` when it names none, negates the one it names or contradicts its qualifiers."""
     norm = _norm(text)
     if not norm or not options:
         return None
@@ -181,8 +197,9 @@ def _match_text(text: str, options: Mapping[str, str]) -> str | None:
     scores = sorted(((fuzz.ratio(norm, option), letter) for letter, option in texts.items()), reverse=True)
     best_score, best = scores[0]
     runner_up = scores[1][0] if len(scores) > 1 else 0.0
+    said = analyse(text)
     if best_score >= FUZZY_MIN_SCORE and best_score - runner_up >= FUZZY_MIN_MARGIN:
-        return best
+        return _unless_contradicted(best, said, options)
     padded = f" {norm} "
     length = len(norm.split())
     inside = {
@@ -190,13 +207,51 @@ def _match_text(text: str, options: Mapping[str, str]) -> str | None:
         for letter, option in texts.items()
         if option and f" {option} " in padded and length <= len(option.split()) + MAX_EXTRA_WORDS
     }
+    named = inside | _named_by_concepts(said, options)
     # "aspiration pneumonia" contains option "pneumonia" too: keep only the longest options named.
-    inside = {a for a in inside if not any(a != b and f" {texts[a]} " in f" {texts[b]} " for b in inside)}
-    if len(inside) > 1:
+    named = {a for a in named if not any(a != b and _contains(options[b], options[a]) for b in named)}
+    if len(named) > 1:
+        decided_by("hedge: names several options")
         return AMBIGUOUS
-    if len(inside) == 1 and not _NEGATIONS.intersection(norm.split()):
-        return inside.pop()
+    if len(named) == 1 and not _NEGATIONS.intersection(norm.split()):
+        return _unless_contradicted(named.pop(), said, options)
     return None
+
+
+def _named_by_concepts(said, options: Mapping[str, str]) -> set[str]:
+    """Options every canonical term of which the answer carries, affirmed ("MR" names option "MRI")."""
+    if not said.terms:
+        return set()
+    named = set()
+    for letter, option in options.items():
+        concepts = analyse(option)
+        terms = concepts.terms
+        if terms and terms <= said.terms and len(said.units) <= len(concepts.units) + MAX_EXTRA_WORDS:
+            named.add(letter)
+    return named
+
+
+def _contains(longer: str, shorter: str) -> bool:
+    """Whether option ``longer`` says all that ``shorter`` says and more (by words or by concepts)."""
+    a, b = _norm(longer), _norm(shorter)
+    if a != b and f" {b} " in f" {a} ":
+        return True
+    terms_a, terms_b = analyse(longer).terms, analyse(shorter).terms
+    return bool(terms_b) and terms_b < terms_a
+
+
+def _unless_contradicted(letter: str, said, options: Mapping[str, str]) -> str | None:
+    option = analyse(options[letter])
+    if said.disjunctive and not option.disjunctive:
+        decided_by("hedge: offers alternatives")
+        return None
+    if any(NEGATED + t in said.terms for t in option.terms):
+        return None
+    reason = conflict(said, option)
+    if reason:
+        decided_by(f"qualifier: {reason}")
+        return None
+    return letter
 
 
 def _scan_letters(text: str, options: Mapping[str, str]) -> set[str]:
@@ -226,8 +281,16 @@ def _without_letter(text: str) -> str:
 
 
 def _same_text(said: str, truth: str) -> bool:
+    """The same text (typos allowed) or the same concepts, with no contradicting qualifier or hedge."""
     a, b = _norm(said), _norm(truth)
-    return bool(a and b) and (a == b or fuzz.ratio(a, b) >= FUZZY_MIN_SCORE)
+    if not (a and b):
+        return False
+    if a == b:
+        return True
+    answer, gold = analyse(said), analyse(truth)
+    if (answer.disjunctive and not gold.disjunctive) or conflict(answer, gold):
+        return False
+    return fuzz.ratio(a, b) >= FUZZY_MIN_SCORE or (bool(gold.terms) and answer.terms == gold.terms)
 
 
 def _ground_truth_letter(truth: str, options: Mapping[str, str]) -> str | None:

@@ -19,6 +19,7 @@ from rewards.medical_terms import (
 
 NEGATED = "no_"  # prefix of a negated term ("no_pneumonia")
 NEGATION_SCOPE = 5  # terms a negation cue reaches, within its clause
+TRAILING_LETTER_A = "letter_a"
 MAX_SHORT_ANSWER_TOKENS = 3  # "R", "Rt.", "L side": short-answer spellings hold up to this many tokens
 
 CLAUSE_BREAKS = frozenset(". ; : ! ? 。 ！ ？ ； ： but however although though whereas while except yet".split())
@@ -101,6 +102,8 @@ def _clause_items(clause: list[tuple[str, bool]]) -> list[tuple[str, bool, bool]
         if kind is None:
             separator = not canonical and (token in OR_SEPARATORS or token in LIST_SEPARATORS)
             term = token if canonical or separator else normalize_word(token)
+            if term == "a" and (i == len(clause) or clause[i][0] in LIST_SEPARATORS | OR_SEPARATORS):
+                term = TRAILING_LETTER_A  # "Hepatitis A", "vitamin A": a letter, not an article
             out.append((term, forward_left > 0 and not separator, separator))
             if not separator:
                 forward_left = max(0, forward_left - 1)

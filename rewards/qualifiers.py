@@ -69,6 +69,11 @@ def conflict(answer: Concepts, gold: Concepts) -> str | None:
     return None
 
 
+def compatible_modifiers() -> frozenset[str]:
+    """Words that qualify without ever contradicting ("weighted", "scan", "view", "film")."""
+    return _table()[1]
+
+
 def more_specific(answer: Concepts, gold: Concepts) -> bool:
     """Whether ``answer`` is ``gold`` plus compatible qualifiers ("chest x-ray" for "x-ray", "T2 MRI" for
     "MRI"): every gold term present, no more list items, and every extra term a qualifier, never a finding.

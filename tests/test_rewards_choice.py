@@ -99,11 +99,15 @@ def test_ground_truth_as_letter_or_option_text(truth):
     assert verify_choice("A", truth, INFO) == 0.0
 
 
-def test_lone_article_a_is_letter_a_only_when_the_answer_is_just_the_letter():
+def test_capital_a_before_an_option_text_is_the_letter_a_judged_with_its_text():
     assert verify_choice("A", "A", INFO) == 1.0
     assert verify_choice("a", "A", INFO) == 1.0
     assert verify_choice("A.", "A", INFO) == 1.0
-    assert verify_choice("A pneumonia", "B", INFO) == 1.0  # "A" is an article here
+    # issue 10 changed this: "A pneumonia" is the letter A with option B's text, a contradiction
+    assert verify_choice("A pneumonia", "B", INFO) == 0.0
+    assert verify_choice("A pneumonia", "A", INFO) == 0.0
+    assert verify_choice("A Atelectasis", "A", INFO) == 1.0
+    assert verify_choice("an atelectasis", "A", INFO) == 1.0  # "an" stays an article
     assert verify_choice("A 45-year-old", "A", INFO) == 0.0
 
 
