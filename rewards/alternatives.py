@@ -26,11 +26,15 @@ _LIST = frozenset({",", "，", "、"})
 _BOUNDARY = frozenset(
     "is are was were be been does do did can could would should will has have had this that these those it "
     "its which what where who whom whose how why when there here image images picture scan shown seen "
-    "visible located found taken done performed acquired obtained imaged used in on at of within from to by for a an the appear appears look looks more less "
-    "organ organs abnormal normal affected involved bigger larger smaller greater higher lower brighter darker 是 在 为 这 哪 的 吗 呢 比 图像 图片 中".split()
+    "visible located found taken done performed acquired obtained imaged used in on at of within from to by "
+    "for a an the appear appears look looks more less organ organs abnormal normal affected involved bigger "
+    "larger smaller greater higher lower brighter darker 是 在 为 这 哪 的 吗 呢 比 图像 图片 中".split()
 )
-_COMPARE = re.compile(r"\b(?:rather\s{1,3}than|than|instead\s{1,3}of|compared\s{1,3}(?:to|with)|relative\s{1,3}to)\b|比", re.I)
-_MORE = frozenset("bigger larger greater higher more brighter denser thicker longer wider heavier 大 高 多 重".split())
+_COMPARE = re.compile(
+    r"\b(?:rather\s{1,3}than|than|instead\s{1,3}of|compared\s{1,3}(?:to|with)|relative\s{1,3}to)\b|比", re.I
+)
+_MORE = frozenset("bigger larger greater higher more brighter denser thicker longer wider heavier 大 高 多 重"
+                  .split())
 _LESS = frozenset("smaller lesser lower less darker thinner shorter narrower lighter 小 低 少 轻".split())
 
 
@@ -126,7 +130,7 @@ def _left_phrases(tokens: list[str]) -> list[list[str]]:
 
 
 def _is_modifier_only(phrase: list[str]) -> bool:
-    """Whether a left phrase is a qualifier that shares the right one's noun: "left" in "left or right lobe"."""
+    """Whether a left phrase only qualifies the right one's noun: "left" in "left or right lobe"."""
     terms = analyse(" ".join(phrase)).terms
     return not terms or all(axis_values([t]) for t in terms)
 

@@ -1,6 +1,6 @@
-"""Chinese yes/no answers (SLAKE zh): 是/否, 有/没有, 对/不对, 存在/不存在, 可见/未见, and 正常/异常 by question.
+"""Chinese yes/no answers (SLAKE zh): 是/否, 有/没有, 对/不对, 存在/不存在, 可见/未见, 正常/异常.
 
-Every cue in the answer must agree; a hedge (可能, 也许, 不确定, ...) or a question form (是否, 有没有) is no answer.
+Every cue must agree; a hedge (可能, 也许, 不确定) or a question form (是否, 有没有) is no answer.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import re
 from rewards.text import clip
 
 # Longest spellings first so that 不是 is read before 是 and 没有 before 有.
-_NO = ("不是", "不对", "没有", "不存在", "未见", "未发现", "看不到", "不可见", "不正确", "阴性", "否", "无", "没", "错")
+_NO = ("不是", "不对", "没有", "不存在", "未见", "未发现", "看不到", "不可见", "不正确", "阴性",
+       "否", "无", "没", "错")
 _YES = ("是的", "是", "对", "有", "存在", "可见", "见到", "看到", "正确", "阳性", "当然", "确实")
 _NORMAL, _ABNORMAL = "正常", "异常"
 _HEDGE = re.compile(

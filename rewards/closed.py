@@ -137,7 +137,7 @@ def _either_or(answer: str, truth: str, info: Mapping[str, Any], question: str |
     if not gold_concepts.terms:
         return float(bool(normalize_text(truth)) and normalize_text(answer) == normalize_text(truth))
     modifiers = compatible_modifiers()
-    same = {t for t in said.terms if t not in modifiers} == {t for t in gold_concepts.terms if t not in modifiers}
+    same = said.terms - modifiers == gold_concepts.terms - modifiers
     decided_by("either-or: no alternatives in the question; strict match of the ground truth")
     return 1.0 if same and not conflict(said, gold_concepts) else 0.0
 

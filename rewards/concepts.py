@@ -22,7 +22,9 @@ NEGATION_SCOPE = 5  # terms a negation cue reaches, within its clause
 TRAILING_LETTER_A = "letter_a"
 MAX_SHORT_ANSWER_TOKENS = 3  # "R", "Rt.", "L side": short-answer spellings hold up to this many tokens
 
-CLAUSE_BREAKS = frozenset(". ; : ! ? 。 ！ ？ ； ： but however although though whereas while except yet".split())
+CLAUSE_BREAKS = frozenset(
+    ". ; : ! ? 。 ！ ？ ； ： but however although though whereas while except yet".split()
+)
 OR_SEPARATORS = frozenset("or / vs versus either 或 或者 还是".split())  # alternatives offered
 LIST_SEPARATORS = frozenset(", and with plus 、 ， 和 及 与 以及 & also".split())
 _FORWARD, _EITHER, _HEDGE = "fwd", "either", "hedge"
@@ -53,7 +55,9 @@ GENERIC_FINDINGS = frozenset(normalize_word(w) for w in (
     "significant obvious apparent definite focal detected found observed any other identifiable"
 ).split())
 NO_FINDING_WORDS = frozenset({"none", "nothing", "nil", "normal", "无", "没有"})
-NO_FINDING_NEGATORS = frozenset({"no", "not", "without", "negative", "absent", "未见", "未发现", "无", "没有", "未"})
+NO_FINDING_NEGATORS = frozenset(
+    {"no", "not", "without", "negative", "absent", "未见", "未发现", "无", "没有", "未"}
+)
 
 
 @dataclass(frozen=True)
@@ -157,7 +161,7 @@ def _concepts(items: list[tuple[str, bool, bool]], no_finding: bool, cjk: bool) 
             current.terms.add(NEGATED + term if negated else term)
     disjunctive = any(
         _offers_alternatives(left, right)
-        for left, right in zip(segments, segments[1:])
+        for left, right in zip(segments, segments[1:], strict=False)
         if left.ends and left.ends & OR_SEPARATORS and "." not in left.ends
     )
     parts = tuple(frozenset(seg.terms) for seg in segments if seg.terms)

@@ -22,7 +22,8 @@ SHORT_KIND = "short"  # spellings that hold only for a whole short answer ("R" =
 UPPER_KIND = "upper"  # spellings that hold only in capitals ("US" = ultrasound; "us" is a pronoun)
 MAX_TOKENS_PER_TEXT = 2 * MAX_TOKENS
 # Chinese function words kept whole when a CJK run is cut into pieces (the rest is one piece per character).
-CJK_FUNCTION_WORDS = ("还是", "或者", "以及", "没有", "未见", "未发现", "不是", "不存在", "不可见", "是否", "可能",
+CJK_FUNCTION_WORDS = ("还是", "或者", "以及", "没有", "未见", "未发现", "不是", "不存在", "不可见", "是否",
+                      "可能",
                       "也许", "或许", "大概", "不确定", "无法", "不能")
 
 # Words, CJK runs and the punctuation that separates list items and clauses.
@@ -174,7 +175,8 @@ def extend_equivalences(source: str | Path | Mapping[str, Iterable[str] | str]) 
         rows = []
         for concept, spellings in source.items():
             listed = spellings.split("|") if isinstance(spellings, str) else list(spellings)
-            rows.append(_checked_row(str(concept), "extension", "|".join(map(str, listed)), "mapping", "mapping"))
+            spelled = "|".join(map(str, listed))
+            rows.append(_checked_row(str(concept), "extension", spelled, "mapping", "mapping"))
     else:
         rows = list(_read_rows(Path(source)))
     _extensions.extend(rows)
@@ -250,7 +252,8 @@ def _read_rows(path: Path) -> Iterable[tuple[str, str, str, str]]:
     missing = {"concept", "spellings"} - set(names)
     if missing:
         raise EquivalenceError(
-            f"{path}:{header_line}: header {names} lacks {sorted(missing)}; use the columns {'/'.join(COLUMNS)}"
+            f"{path}:{header_line}: header {names} lacks {sorted(missing)}; "
+            f"use the columns {'/'.join(COLUMNS)}"
         )
     rows = []
     for n, line in numbered[1:]:
@@ -260,7 +263,9 @@ def _read_rows(path: Path) -> Iterable[tuple[str, str, str, str]]:
     return rows
 
 
-def _checked_row(concept: str, kind: str, spellings: str, source: str, where: str) -> tuple[str, str, str, str]:
+def _checked_row(
+    concept: str, kind: str, spellings: str, source: str, where: str
+) -> tuple[str, str, str, str]:
     concept, spellings = concept.strip().lower(), spellings.strip()
     if not concept or not spellings:
         raise EquivalenceError(f"{where}: a row needs a concept and at least one spelling, got "

@@ -1,4 +1,4 @@
-"""Contradicting qualifiers (left/right, T1/T2, benign/malignant, ...) and answers more specific than the gold.
+"""Contradicting qualifiers (left/right, T1/T2, benign/malignant, ...) and answers more specific than gold.
 
 The axes live in ``rewards/data/qualifiers.tsv``; ``extend_qualifiers`` adds values at run time.
 """
@@ -62,7 +62,8 @@ def conflict(answer: Concepts, gold: Concepts) -> str | None:
         if not values:
             continue
         heads = _heads(part)
-        candidates = [v for p, v in zip(gold_parts, gold_values, strict=True) if heads & _heads(p)] or gold_values
+        sharing = [v for p, v in zip(gold_parts, gold_values, strict=True) if heads & _heads(p)]
+        candidates = sharing or gold_values
         clashes = [_clash(values, other) for other in candidates]
         if all(clashes):
             return clashes[0]
