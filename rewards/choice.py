@@ -7,6 +7,7 @@ import re
 import string
 import unicodedata
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -137,6 +138,7 @@ def pick_option(answer: str, options: Mapping[str, str]) -> str | None:
     return claimed.pop() if len(claimed) == 1 else None
 
 
+@lru_cache(maxsize=16384)
 def _norm(text: str) -> str:
     """Normalised text; only a leading article goes, so "Hepatitis A" keeps its "a"."""
     return _LEADING_ARTICLE.sub("", normalize_text(text, drop_articles=False))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from rewards.alternatives import alternative_of, committed_alternative, question_alternatives
@@ -80,6 +81,7 @@ def verify_closed(answer: str, ground_truth: str, extra_info: Mapping[str, Any])
     return _either_or(answer, clip(ground_truth), info, question)
 
 
+@lru_cache(maxsize=16384)
 def parse_yes_no(text: str, question: str | None = None) -> bool | None:
     """``True`` for a yes, ``False`` for a no, ``None`` for neither, a hedge or a contradiction.
 

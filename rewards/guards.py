@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from rewards.choice import parse_options
@@ -65,15 +66,24 @@ def void_reason(answer: str, ground_truth: str, extra_info: Mapping[str, Any] | 
     text = unicodedata.normalize("NFKC", clip(answer, MAX_GUARDED_CHARS)).strip()
     if not text:
         return None
-    if _GRADER.search(text):
-        return "guard: addresses the grader or the scoring"
+    reason = _answer_reason(text)
+    if reason:
+        return reason
     info = extra_info or {}
-    if _is_question(text):
-        return "guard: the answer is a question"
     question = info.get("question")
     if isinstance(question, str) and _copies(text, question, ground_truth):
         return "guard: the answer copies the question"
     return _catch_all(text, ground_truth, info)
+
+
+@lru_cache(maxsize=16384)
+def _answer_reason(text: str) -> str | None:
+    """The guards that read the answer alone (cached: rollouts repeat short answers)."""
+    if _GRADER.search(text):
+        return "guard: addresses the grader or the scoring"
+    if _is_question(text):
+        return "guard: the answer is a question"
+    return None
 
 
 def _is_question(text: str) -> bool:
