@@ -40,7 +40,7 @@ _LETTER_MARKED = re.compile(
 )
 _BARE_LETTER_THEN_TEXT = re.compile(r"^([A-Z])\s+(.+)$", re.DOTALL)
 # A capital "A" then text: the letter A (not an article) when the text names an option ("A MRI").
-_CAPITAL_A_THEN_TEXT = re.compile(r"^A\s{1,4}(?=\S)(.+)$", re.DOTALL)
+_CAPITAL_A_THEN_TEXT = re.compile(r"^A(?:\s{0,4}[.):\-–—]\s{0,4}|\s{1,4})(?=\S)(.+)$", re.DOTALL)
 # Letter claims anywhere in a sentence: "option C", "(C)", or a capital letter standing alone.
 _SCAN_EXPLICIT = re.compile(
     rf"{_PREFIX}[(\[]?\s{{0,4}}([A-Za-z])(?![\w'’-])|[(\[]\s{{0,4}}([A-Za-z])\s{{0,4}}[)\]]", re.I
@@ -133,8 +133,7 @@ def pick_option(answer: str, options: Mapping[str, str]) -> str | None:
         return None
     claimed = _scan_letters(text, options)
     if by_text is not None:
-        own = {word for word in options[by_text].split() if len(word) == 1 and word.isupper()}
-        return by_text if claimed - own <= {by_text} else None
+        return by_text if claimed - _own_letters(options[by_text]) <= {by_text} else None
     return claimed.pop() if len(claimed) == 1 else None
 
 
@@ -149,7 +148,7 @@ def _exact_text(text: str, options: Mapping[str, str]) -> list[str]:
     names no option ("A pneumonia" is the letter A plus a text, judged by both)."""
     plain = normalize_text(text, drop_articles=False)
     found = [letter for letter, option in options.items() if plain and _norm(option) == plain]
-    if found or _CAPITAL_A_THEN_TEXT.match(text):
+    if found or _CAPITAL_A_THEN_TEXT.match(text) or _LETTER_MARKED.match(text):
         return found
     norm = _norm(text)
     return [letter for letter, option in options.items() if norm and _norm(option) == norm]
@@ -179,14 +178,22 @@ def _valid(letter: str, options: Mapping[str, str]) -> str | None:
 
 
 def _letter_with_text(letter: str, rest: str, options: Mapping[str, str]) -> str | None:
-    """An explicit letter plus text: the text must not name another option nor add other letters."""
+    """An explicit letter plus text: judged by both; the text must name that option or none, and add no
+    other letter ("D. E. coli" keeps the "E" of its own text)."""
     letter = _valid(letter, options)
     if letter is None:
         return None
-    if _scan_letters(rest, options) - {letter}:
-        return None
-    by_text = _match_text(rest, options)
-    return letter if by_text in (None, letter) else None
+    exact = _exact_text(rest, options)
+    by_text = exact[0] if len(exact) == 1 else _match_text(rest, options)
+    if by_text in (None, letter) and not _scan_letters(rest, options) - {letter} - _own_letters(options.get(letter, "")):
+        return letter
+    decided_by("letter with text: the letter and its text disagree")
+    return None
+
+
+def _own_letters(option: str) -> set[str]:
+    """Capital letters that are words of an option's own text ("E" in "E. coli", "D" in "Vitamin D")."""
+    return {word for word in re.split(r"[\s.]+", option) if len(word) == 1 and word.isupper()}
 
 
 def _match_text(text: str, options: Mapping[str, str]) -> str | None:
