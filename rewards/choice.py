@@ -185,7 +185,8 @@ def _letter_with_text(letter: str, rest: str, options: Mapping[str, str]) -> str
         return None
     exact = _exact_text(rest, options)
     by_text = exact[0] if len(exact) == 1 else _match_text(rest, options)
-    if by_text in (None, letter) and not _scan_letters(rest, options) - {letter} - _own_letters(options.get(letter, "")):
+    other_letters = _scan_letters(rest, options) - {letter} - _own_letters(options.get(letter, ""))
+    if by_text in (None, letter) and not other_letters:
         return letter
     decided_by("letter with text: the letter and its text disagree")
     return None
