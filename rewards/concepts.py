@@ -51,7 +51,7 @@ STOPWORDS = frozenset(normalize_word(w) for w in (
 ).split())
 # Words that make "no X" / "X: none" a statement of no finding at all rather than of a missing X.
 GENERIC_FINDINGS = frozenset(normalize_word(w) for w in (
-    "abnormality abnormal disease lesion pathology problem disorder sign evidence issue change acute "
+    "abnormality abnormal finding disease lesion pathology problem disorder sign evidence issue change acute "
     "significant obvious apparent definite focal detected found observed any other identifiable"
 ).split())
 NO_FINDING_WORDS = frozenset({"none", "nothing", "nil", "normal", "无", "没有"})
@@ -81,6 +81,7 @@ def analyse(text: str) -> Concepts:
     tokens = tokenize(text)
     words = [t for t in tokens if t not in CLAUSE_BREAKS]
     short = short_answer_tokens(words) if 0 < len(words) <= MAX_SHORT_ANSWER_TOKENS else None
+    tokens = [t for i, t in enumerate(tokens) if not (t == "." and i and tokens[i - 1] == "vs")]  # "vs."
     pairs = [(t, True) for t in short] if short else rewrite_phrases(tokens)
     items: list[tuple[str, bool, bool]] = []  # (term, negated, is separator)
     clause: list[tuple[str, bool]] = []
@@ -180,7 +181,7 @@ def _offers_alternatives(left: _Segment, right: _Segment) -> bool:
 def _no_finding(pairs: list[tuple[str, bool]]) -> bool:
     """Whether the text says there is no finding at all: "none", "normal", "no disease is present"."""
     core = [normalize_word(t) if not c else t for t, c in pairs if t not in CLAUSE_BREAKS]
-    core = [t for t in core if t not in STOPWORDS]
+    core = [t for t in core if t not in STOPWORDS or t in GENERIC_FINDINGS]
     if not core:
         return False
     marker = any(t in NO_FINDING_WORDS for t in core)

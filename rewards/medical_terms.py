@@ -180,10 +180,21 @@ def extend_equivalences(source: str | Path | Mapping[str, Iterable[str] | str]) 
     else:
         rows = list(_read_rows(Path(source)))
     _extensions.extend(rows)
+    clear_vocabulary_caches()
+    return len(rows)
+
+
+def reset_equivalences() -> None:
+    """Drop every extension: back to ``EQUIVALENCES_FILE`` alone."""
+    _extensions.clear()
+    clear_vocabulary_caches()
+
+
+def clear_vocabulary_caches() -> None:
+    """Forget the loaded table and every result computed from it (after an extension)."""
     vocabulary.cache_clear()
     for clear in _dependent_caches:
         clear()
-    return len(rows)
 
 
 @lru_cache(maxsize=1)
@@ -192,11 +203,13 @@ def vocabulary() -> Vocabulary:
     vocab = Vocabulary()
     cjk: set[str] = set(CJK_FUNCTION_WORDS)
     vocab.cjk_longest = max(map(len, CJK_FUNCTION_WORDS))
-    for concept, kind, spellings, _source in [*_read_rows(EQUIVALENCES_FILE), *_extensions]:
-        canonical = tuple(concept.split())
-        for token in canonical:
-            if kind not in (SHORT_KIND, UPPER_KIND):
+    rows = [*_read_rows(EQUIVALENCES_FILE), *_extensions]
+    for concept, kind, _spellings, _source in sorted(rows, key=lambda row: len(row[0].split())):
+        if kind not in (SHORT_KIND, UPPER_KIND):  # a token's own row names its kind, else its first phrase
+            for token in concept.split():
                 vocab.kinds.setdefault(token, kind)
+    for concept, kind, spellings, _source in rows:
+        canonical = tuple(concept.split())
         vocab.prefixes.update(canonical[:-1])
         for spelling in filter(None, (s.strip() for s in spellings.split("|"))):
             if kind == UPPER_KIND:

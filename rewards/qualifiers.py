@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from rewards.concepts import NEGATED, Concepts
-from rewards.medical_terms import EquivalenceError, kind_of, modifier_tokens
+from rewards.medical_terms import EquivalenceError, clear_vocabulary_caches, kind_of, modifier_tokens
 
 QUALIFIERS_FILE = Path(__file__).with_name("data") / "qualifiers.tsv"
 MODIFIER_AXIS = "-"  # rows of compatible modifiers that never contradict ("weighted", "scan", "view")
@@ -32,7 +32,15 @@ def extend_qualifiers(source: str | Path | Mapping[str, Mapping[str, Iterable[st
         rows = _read_rows(Path(source))
     _extra_rows.extend(rows)
     _table.cache_clear()
+    clear_vocabulary_caches()
     return len(rows)
+
+
+def reset_qualifiers() -> None:
+    """Drop every extension: back to ``QUALIFIERS_FILE`` alone."""
+    _extra_rows.clear()
+    _table.cache_clear()
+    clear_vocabulary_caches()
 
 
 def axis_values(terms: Iterable[str]) -> dict[str, frozenset[str]]:
@@ -53,11 +61,11 @@ def conflict(answer: Concepts, gold: Concepts) -> str | None:
     Each list item of the answer is compared with the gold items that share a head term with it (all of
     them when none does): it must agree with at least one on every axis both of them qualify.
     """
-    gold_parts = gold.parts or (gold.terms,)
+    gold_parts = _merged(gold.parts or (gold.terms,))
     gold_values = [axis_values(part) for part in gold_parts]
     if not any(gold_values):
         return None
-    for part in answer.parts or (answer.terms,):
+    for part in _merged(answer.parts or (answer.terms,)):
         values = axis_values(part)
         if not values:
             continue
@@ -95,6 +103,21 @@ def _qualifies(term: str, gold_has_anatomy: bool) -> bool:
     if term in modifiers or term in modifier_tokens():
         return True
     return term in table and (kind is None or kind in ADJECTIVE_KINDS)
+
+
+def _merged(parts: tuple[frozenset[str], ...]) -> list[frozenset[str]]:
+    """List items with qualifier-only items joined to the next item that has a head: "left and right lung"
+    is one lung qualified left and right (bilateral), not "left" plus "right lung"."""
+    merged: list[frozenset[str]] = []
+    pending: frozenset[str] = frozenset()
+    for part in parts:
+        pending |= part
+        if _heads(part):
+            merged.append(pending)
+            pending = frozenset()
+    if pending:
+        merged.append(pending if not merged else merged.pop() | pending)
+    return merged
 
 
 def _heads(part: Iterable[str]) -> set[str]:
