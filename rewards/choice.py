@@ -217,6 +217,8 @@ def _match_text(text: str, options: Mapping[str, str]) -> str | None:
         for letter, option in texts.items()
         if option and f" {option} " in padded and length <= len(option.split()) + MAX_EXTRA_WORDS
     }
+    # A text inside a longer term is not that option: "ct" in "ct angiography" (CTA) is no "CT".
+    inside = {a for a in inside if not analyse(options[a]).terms or analyse(options[a]).terms <= said.terms}
     named = inside | _named_by_concepts(said, options)
     # "aspiration pneumonia" contains option "pneumonia" too: keep only the longest options named.
     named = {a for a in named if not any(a != b and _contains(options[b], options[a]) for b in named)}

@@ -44,7 +44,7 @@ _CUES: dict[tuple[str, ...], str] = {
 _LONGEST_CUE = max(len(cue) for cue in _CUES)
 STOPWORDS = frozenset(normalize_word(w) for w in (
     "is are was were be been being am of in on at to for by from as there this that these those it its "
-    "which has have had seen noted present visible evident identified show shows showing demonstrate "
+    "which has have had seen noted present visible evident identified show shows shown showing demonstrate "
     "demonstrates demonstrated consistent suggestive suggests suggest finding findings image images likely "
     "probably possible appears appear compatible side sided either the a an i think answer "
     "的 了 是 为 在 这 该 此 呢 吗 吧 啊 图 像 片 中 可见 显示 见"

@@ -1,4 +1,4 @@
-"""One equivalence table for every verifier: each synonym family is equal in open, choice and closed scoring."""
+"""One equivalence table for every verifier: each synonym family is equal in open, choice and closed."""
 
 from __future__ import annotations
 
@@ -27,8 +27,11 @@ CONTEXT_FREE_KINDS = ("short", "upper")  # spellings that hold only in a short a
 
 
 def _rows() -> list[dict[str, str]]:
-    lines = [line for line in EQUIVALENCES_FILE.read_text(encoding="utf-8").splitlines()
-             if line.strip() and not line.startswith("#")]
+    lines = [
+        line
+        for line in EQUIVALENCES_FILE.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     return list(csv.DictReader(lines, delimiter="\t"))
 
 
@@ -96,17 +99,29 @@ def test_choice_by_synonym(families: list[tuple[str, list[str]]], data: st.DataO
 
 @pytest.mark.parametrize(
     ("answer", "option"),
-    [("Magnetic resonance imaging", "MRI"), ("Ultrasonography", "Ultrasound"), ("Escherichia coli", "E. coli"),
-     ("Hematoxylin and eosin", "H&E"), ("MR", "MRI"), ("transverse", "Axial"), ("frontal", "Coronal"),
-     ("posteroanterior", "PA"), ("anteroposterior", "AP"), ("small intestine", "Small bowel"),
-     ("enlarged heart", "Cardiomegaly"), ("nephrolithiasis", "Kidney stones")],
+    [
+        ("Magnetic resonance imaging", "MRI"),
+        ("Ultrasonography", "Ultrasound"),
+        ("Escherichia coli", "E. coli"),
+        ("Hematoxylin and eosin", "H&E"),
+        ("MR", "MRI"),
+        ("transverse", "Axial"),
+        ("frontal", "Coronal"),
+        ("posteroanterior", "PA"),
+        ("anteroposterior", "AP"),
+        ("small intestine", "Small bowel"),
+        ("enlarged heart", "Cardiomegaly"),
+        ("nephrolithiasis", "Kidney stones"),
+    ],
 )
 def test_issue_examples_pick_the_option_by_synonym(answer: str, option: str) -> None:
     options = {"A": "Pneumothorax", "B": option, "C": "Lymphoma"}
     assert compute_score(f"<answer>{answer}</answer>", "B", {"options": options})["acc"] == 1.0
 
 
-@pytest.mark.parametrize(("answer", "gold"), [("R", "right"), ("L.", "left"), ("Rt", "right"), ("lt", "left")])
+@pytest.mark.parametrize(
+    ("answer", "gold"), [("R", "right"), ("L.", "left"), ("Rt", "right"), ("lt", "left")]
+)
 def test_r_and_l_mean_right_and_left_in_short_answers(answer: str, gold: str) -> None:
     assert verify_open(answer, gold, {}) == 1.0
     assert verify_closed(answer, gold, {"question": "Is the lesion on the left or right?"}) == 1.0
@@ -120,8 +135,15 @@ def test_a_letter_r_in_a_sentence_is_not_right() -> None:
 
 @pytest.mark.parametrize(
     ("answer", "gold"),
-    [("肝", "肝脏"), ("磁共振", "MRI"), ("CT", "计算机断层扫描"), ("liver", "肝脏"), ("kidney", "肾脏"),
-     ("横断面", "axial"), ("冠状位", "coronal")],
+    [
+        ("肝", "肝脏"),
+        ("磁共振", "MRI"),
+        ("CT", "计算机断层扫描"),
+        ("liver", "肝脏"),
+        ("kidney", "肾脏"),
+        ("横断面", "axial"),
+        ("冠状位", "coronal"),
+    ],
 )
 def test_chinese_and_cross_language_names(answer: str, gold: str) -> None:
     assert verify_open(answer, gold, {}) == 1.0
@@ -141,7 +163,9 @@ def test_extend_with_a_mapping_reaches_every_verifier() -> None:
 
 def test_extend_with_a_tsv_file(tmp_path) -> None:
     path = tmp_path / "extra.tsv"
-    path.write_text("# my site's terms\nconcept\tspellings\tsource\nbrachy\tbrachytherapy|seed implant\tlocal\n")
+    path.write_text(
+        "# my site's terms\nconcept\tspellings\tsource\nbrachy\tbrachytherapy|seed implant\tlocal\n"
+    )
     try:
         assert extend_equivalences(path) == 1
         assert verify_open("seed implant", "brachytherapy", {}) == 1.0
@@ -151,8 +175,11 @@ def test_extend_with_a_tsv_file(tmp_path) -> None:
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("concept\tspellings\nfoo\t\n", ":2: a row needs a concept"), ("name\tvalue\nx\ty\n", "lacks"),
-     ("concept\tspellings\nfoo;bar\tx\n", "must be words")],
+    [
+        ("concept\tspellings\nfoo\t\n", ":2: a row needs a concept"),
+        ("name\tvalue\nx\ty\n", "lacks"),
+        ("concept\tspellings\nfoo;bar\tx\n", "must be words"),
+    ],
 )
 def test_a_bad_extension_file_names_file_and_line(tmp_path, text: str, message: str) -> None:
     path = tmp_path / "bad.tsv"

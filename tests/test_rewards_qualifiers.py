@@ -1,4 +1,4 @@
-"""Contradicting qualifiers, hedges between alternatives, more specific answers, "no finding", multi-part golds."""
+"""Contradicting qualifiers, hedges, more specific answers, "no finding", multi-part golds."""
 
 from __future__ import annotations
 
@@ -20,8 +20,11 @@ from rewards.score import compute_score
 def _axes() -> dict[str, dict[str, list[str]]]:
     """axis -> value -> the terms that spell it on their own (as the table's canonical tokens)."""
     axes: dict[str, dict[str, list[str]]] = {}
-    lines = [line for line in QUALIFIERS_FILE.read_text(encoding="utf-8").splitlines()
-             if line.strip() and not line.startswith("#")][1:]
+    lines = [
+        line
+        for line in QUALIFIERS_FILE.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ][1:]
     for line in lines:
         axis, value, terms = line.split("\t")[:3]
         spelled = [t for t in terms.split("|") if analyse(t).terms == {t}]
@@ -45,9 +48,24 @@ WRAPPERS = ["{}", "{}.", "The answer is {}.", "I think it is {}", "There is a {}
 
 
 def test_every_axis_of_the_issue_is_in_the_table() -> None:
-    for axis in ("laterality", "vertical", "anteroposterior", "proximodistal", "mediolateral", "sequence",
-                 "contrast", "dignity", "acuity", "origin", "extent", "change", "density", "intensity",
-                 "echogenicity", "carcinoma_type"):
+    for axis in (
+        "laterality",
+        "vertical",
+        "anteroposterior",
+        "proximodistal",
+        "mediolateral",
+        "sequence",
+        "contrast",
+        "dignity",
+        "acuity",
+        "origin",
+        "extent",
+        "change",
+        "density",
+        "intensity",
+        "echogenicity",
+        "carcinoma_type",
+    ):
         assert len(AXES[axis]) >= 2, axis
 
 
@@ -63,33 +81,73 @@ def test_a_contradicting_qualifier_scores_zero_whatever_else_overlaps(case, head
 
 @pytest.mark.parametrize(
     ("said", "gold"),
-    [("left kidney", "right kidney"), ("T2-weighted", "T1-weighted"), ("small cell carcinoma",
-     "squamous cell carcinoma"), ("adenocarcinoma", "squamous cell carcinoma"), ("with contrast", "without contrast"),
-     ("contrast-enhanced CT", "non-contrast CT"), ("benign", "malignant"), ("acute infarct", "chronic infarct"),
-     ("hypodense lesion", "hyperdense lesion"), ("RUL", "right lower lobe"), ("LLL pneumonia", "RLL pneumonia"),
-     ("left and right lung", "right lung"), ("bilateral", "left"), ("FLAIR", "DWI"), ("proximal", "distal"),
-     ("hypoechoic", "hyperechoic"), ("Hodgkin lymphoma", "non-Hodgkin lymphoma"), ("primary tumor", "metastasis")],
+    [
+        ("left kidney", "right kidney"),
+        ("T2-weighted", "T1-weighted"),
+        ("small cell carcinoma", "squamous cell carcinoma"),
+        ("adenocarcinoma", "squamous cell carcinoma"),
+        ("with contrast", "without contrast"),
+        ("contrast-enhanced CT", "non-contrast CT"),
+        ("benign", "malignant"),
+        ("acute infarct", "chronic infarct"),
+        ("hypodense lesion", "hyperdense lesion"),
+        ("RUL", "right lower lobe"),
+        ("LLL pneumonia", "RLL pneumonia"),
+        ("left and right lung", "right lung"),
+        ("bilateral", "left"),
+        ("FLAIR", "DWI"),
+        ("proximal", "distal"),
+        ("hypoechoic", "hyperechoic"),
+        ("Hodgkin lymphoma", "non-Hodgkin lymphoma"),
+        ("primary tumor", "metastasis"),
+    ],
 )
 def test_issue_examples_of_contradicting_qualifiers(said: str, gold: str) -> None:
     assert verify_open(said, gold, {}) == 0.0
     assert verify_open(gold, said, {}) == 0.0
 
 
-QUALIFIER_WORDS = ["left", "right", "upper", "lower", "T2-weighted", "non-contrast", "contrast-enhanced", "axial",
-                   "acute", "chronic", "mild", "severe", "small", "bilateral", "anterior", "chest"]
+QUALIFIER_WORDS = [
+    "left",
+    "right",
+    "upper",
+    "lower",
+    "T2-weighted",
+    "non-contrast",
+    "contrast-enhanced",
+    "axial",
+    "acute",
+    "chronic",
+    "mild",
+    "severe",
+    "small",
+    "bilateral",
+    "anterior",
+    "chest",
+]
 
 
-@given(st.sampled_from(["x-ray", "MRI", "CT", "pneumonia", "effusion", "nodule", "carcinoma"]),
-       st.sampled_from(QUALIFIER_WORDS), st.sampled_from(WRAPPERS))
+@given(
+    st.sampled_from(["x-ray", "MRI", "CT", "pneumonia", "effusion", "nodule", "carcinoma"]),
+    st.sampled_from(QUALIFIER_WORDS),
+    st.sampled_from(WRAPPERS),
+)
 def test_the_gold_plus_a_compatible_qualifier_is_right(gold: str, qualifier: str, wrapper: str) -> None:
     assert verify_open(wrapper.format(f"{qualifier} {gold}"), gold, {}) == 1.0
 
 
 @pytest.mark.parametrize(
     ("said", "gold"),
-    [("Chest X-ray", "x-ray"), ("T2-weighted MRI", "MRI"), ("Non-contrast CT", "CT"), ("pleural effusion",
-     "effusion"), ("squamous cell carcinoma", "carcinoma"), ("right lower lobe pneumonia", "pneumonia"),
-     ("axial CT", "CT"), ("brain MRI", "MRI")],
+    [
+        ("Chest X-ray", "x-ray"),
+        ("T2-weighted MRI", "MRI"),
+        ("Non-contrast CT", "CT"),
+        ("pleural effusion", "effusion"),
+        ("squamous cell carcinoma", "carcinoma"),
+        ("right lower lobe pneumonia", "pneumonia"),
+        ("axial CT", "CT"),
+        ("brain MRI", "MRI"),
+    ],
 )
 def test_more_specific_than_the_gold(said: str, gold: str) -> None:
     with recording() as rules:
@@ -99,22 +157,59 @@ def test_more_specific_than_the_gold(said: str, gold: str) -> None:
 
 @pytest.mark.parametrize(
     ("said", "gold"),
-    [("pneumonia with effusion", "pneumonia"), ("lung, liver", "lung"), ("liver lung", "liver"),
-     ("pneumonia and pneumothorax", "pneumonia")],
+    [
+        ("pneumonia with effusion", "pneumonia"),
+        ("lung, liver", "lung"),
+        ("liver lung", "liver"),
+        ("pneumonia and pneumothorax", "pneumonia"),
+    ],
 )
 def test_adding_another_finding_or_organ_is_not_more_specific(said: str, gold: str) -> None:
     assert verify_open(said, gold, {}) < 1.0
 
 
-ALTERNATIVES = ["CT", "MRI", "ultrasound", "x-ray", "PA", "AP", "left lung", "right lung", "axial", "sagittal",
-                "pneumonia", "atelectasis", "liver", "spleen", "T1", "T2", "benign", "malignant"]
-HEDGES = ["{} or {}", "{}/{}", "either {} or {}", "{} vs {}", "{} vs. {}", "{} versus {}", "{} and/or {}",
-          "{} or possibly {}", "{}, or maybe {}"]
+ALTERNATIVES = [
+    "CT",
+    "MRI",
+    "ultrasound",
+    "x-ray",
+    "PA",
+    "AP",
+    "left lung",
+    "right lung",
+    "axial",
+    "sagittal",
+    "pneumonia",
+    "atelectasis",
+    "liver",
+    "spleen",
+    "T1",
+    "T2",
+    "benign",
+    "malignant",
+]
+HEDGES = [
+    "{} or {}",
+    "{}/{}",
+    "either {} or {}",
+    "{} vs {}",
+    "{} vs. {}",
+    "{} versus {}",
+    "{} and/or {}",
+    "{} or possibly {}",
+    "{}, or maybe {}",
+]
 
 
-@given(st.permutations(ALTERNATIVES).map(lambda p: p[:2]), st.sampled_from(HEDGES), st.booleans(),
-       st.sampled_from(["{}", "The answer is {}.", "I think it's {}"]))
-def test_hedging_between_alternatives_scores_zero_everywhere(pair, hedge: str, gold_first: bool, wrapper) -> None:
+@given(
+    st.permutations(ALTERNATIVES).map(lambda p: p[:2]),
+    st.sampled_from(HEDGES),
+    st.booleans(),
+    st.sampled_from(["{}", "The answer is {}.", "I think it's {}"]),
+)
+def test_hedging_between_alternatives_scores_zero_everywhere(
+    pair, hedge: str, gold_first: bool, wrapper
+) -> None:
     gold, other = pair
     said = wrapper.format(hedge.format(*(pair if gold_first else pair[::-1])))
     if analyse(gold).terms == analyse(other).terms:
@@ -128,8 +223,13 @@ def test_hedging_between_alternatives_scores_zero_everywhere(pair, hedge: str, g
 
 @pytest.mark.parametrize(
     ("said", "gold"),
-    [("CT or MRI", "CT or MRI"), ("MRI or CT", "CT or MRI"), ("AP/PA", "AP/PA"),
-     ("MRI or magnetic resonance imaging", "MRI"), ("no pneumonia or effusion", "no pneumonia or effusion")],
+    [
+        ("CT or MRI", "CT or MRI"),
+        ("MRI or CT", "CT or MRI"),
+        ("AP/PA", "AP/PA"),
+        ("MRI or magnetic resonance imaging", "MRI"),
+        ("no pneumonia or effusion", "no pneumonia or effusion"),
+    ],
 )
 def test_a_disjunction_that_is_the_gold_or_says_one_thing_is_no_hedge(said: str, gold: str) -> None:
     assert verify_open(said, gold, {}) == 1.0
@@ -142,9 +242,20 @@ def test_a_negated_list_is_no_hedge_and_pneumonia_or_not_is() -> None:
 
 
 NEGATIVE_GOLDS = ["None", "No abnormality", "Normal", "No disease", "No finding", "nothing abnormal"]
-NEGATIVE_ANSWERS = ["No disease is present", "no abnormality seen", "normal", "nothing abnormal", "None.",
-                    "There is no abnormality", "No abnormal findings", "The image is normal", "unremarkable",
-                    "no disease", "无异常", "正常"]
+NEGATIVE_ANSWERS = [
+    "No disease is present",
+    "no abnormality seen",
+    "normal",
+    "nothing abnormal",
+    "None.",
+    "There is no abnormality",
+    "No abnormal findings",
+    "The image is normal",
+    "unremarkable",
+    "no disease",
+    "无异常",
+    "正常",
+]
 
 
 @given(st.sampled_from(NEGATIVE_GOLDS), st.sampled_from(NEGATIVE_ANSWERS))
@@ -152,8 +263,19 @@ def test_negative_findings_form_one_class(gold: str, said: str) -> None:
     assert verify_open(said, gold, {}) == 1.0
 
 
-@given(st.sampled_from(NEGATIVE_GOLDS), st.sampled_from(["pneumonia", "a mass in the liver", "cardiomegaly",
-                                                        "Lung cancer", "effusion is present", "no pneumonia"]))
+@given(
+    st.sampled_from(NEGATIVE_GOLDS),
+    st.sampled_from(
+        [
+            "pneumonia",
+            "a mass in the liver",
+            "cardiomegaly",
+            "Lung cancer",
+            "effusion is present",
+            "no pneumonia",
+        ]
+    ),
+)
 def test_a_finding_for_a_none_gold_and_none_for_a_finding_score_zero(gold: str, finding: str) -> None:
     assert verify_open(finding, gold, {}) == 0.0
     if not finding.startswith("no "):
