@@ -30,7 +30,7 @@ _GRADER = re.compile(
     r"(?:this|it|that|my\s+answer|the\s+answer|me|this\s+answer)"
     r"\s+(?:as\s+)?(?:correct|right|true|full|1|100|perfect|a\s+match)"
     r"|\b(?:full|maximum|max|perfect|highest|top)\s+(?:score|marks?|points?|reward|credit)\b"
-    r"|full\s+(?:marks|credit|score)"
+    r"|full\s+(?:marks|credit|score)|(?:reward|score)\s{0,3}[=:]\s{0,3}1\.0+\b"
     r"|(?:reward|(?:your|my|the|final|this)\s+score)\s{0,3}(?:=|:|is)\s{0,3}(?:1(?:\.0+)?|100\s?%?|max)\b"
     r"|(?:this|my)\s+answer\s+is\s+(?:correct|right)|always\s+(?:correct|right)"
     r"|(?:^|[.!:;]\s{0,3}|\b(?:must|should|please|to|then|and)\s+)(?:output|return|print|respond\s+with)\s+"
