@@ -76,9 +76,19 @@ def verify_closed(answer: str, ground_truth: str, extra_info: Mapping[str, Any])
     question = info.get("question")
     question = question if isinstance(question, str) else None
     truth = parse_yes_no(ground_truth, question)
-    if truth is not None:
+    bare_yes_no = normalize_text(clip(ground_truth), drop_articles=False) in CLOSED_ANSWERS
+    if truth is not None and (bare_yes_no or _either_or_gold(clip(ground_truth), info, question) is None):
         return 1.0 if parse_yes_no(answer, question) is truth else 0.0
     return _either_or(answer, clip(ground_truth), info, question)
+
+
+def _either_or_gold(truth: str, info: Mapping[str, Any], question: str | None) -> int | None:
+    """Which alternative of an either-or question the ground truth is ("without contrast" to "with or
+    without contrast?" is an alternative, not a "no")."""
+    if parse_options(info.get("options")):
+        return 0
+    alternatives = question_alternatives(question) if question else None
+    return alternative_of(truth, alternatives) if alternatives else None
 
 
 @lru_cache(maxsize=16384)

@@ -79,7 +79,7 @@ class Concepts:
 def analyse(text: str) -> Concepts:
     """The concepts of ``text`` (bounded: at most ``rewards.medical_terms.MAX_TOKENS_PER_TEXT`` tokens)."""
     tokens = tokenize(text)
-    words = [t for t in tokens if t not in CLAUSE_BREAKS]
+    words = [t for t in tokens if t not in CLAUSE_BREAKS and normalize_word(t) not in STOPWORDS]
     short = short_answer_tokens(words) if 0 < len(words) <= MAX_SHORT_ANSWER_TOKENS else None
     tokens = [t for i, t in enumerate(tokens) if not (t == "." and i and tokens[i - 1] == "vs")]  # "vs."
     pairs = [(t, True) for t in short] if short else rewrite_phrases(tokens)
