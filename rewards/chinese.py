@@ -17,8 +17,9 @@ _NORMAL, _ABNORMAL = "正常", "异常"
 _HEDGE = re.compile(
     r"可能|也许|或许|大概|不确定|不清楚|不好说|无法确定|无法判断|不能确定|难以|似乎|好像|是否|有没有|是不是|有无|或者|还是"
 )
-# Characters that make a cue part of another word: 对称 (symmetric), 相对 (relative), 所有 (all), 具有 (has).
-_NOT_A_CUE = re.compile(r"对称|对比|相对|对应|所有|具有|有关|无回声|无强化|无明显(?=强化)")
+# Characters that make a cue part of another word: 对称 (symmetric), 相对 (relative), 所有 (all).
+_NOT_A_CUE = re.compile(r"对称|对比|相对|对应|所有|有关|无回声|无强化|无明显(?=强化)")
+_LEAD_IN = re.compile(r"^\s{0,8}(?:最终)?(?:答案|回答|结论)\s{0,3}(?:是|为|：|:)\s{0,3}")
 _CUE = re.compile("|".join(sorted((*_NO, *_YES, _NORMAL, _ABNORMAL), key=len, reverse=True)))
 
 
@@ -28,7 +29,7 @@ def parse_chinese_yes_no(text: str, question: str | None = None) -> bool | None:
     正常 and 异常 follow the question (是否正常 -> 正常 is yes; 有异常吗 or 有肿块吗 -> 正常 is no); without a
     question they say nothing.
     """
-    s = clip(text)
+    s = _LEAD_IN.sub("", clip(text))
     if _HEDGE.search(s):
         return None
     s = _NOT_A_CUE.sub(" ", s)
@@ -46,7 +47,7 @@ def parse_chinese_yes_no(text: str, question: str | None = None) -> bool | None:
 
 def chinese_hedged(text: str) -> bool:
     """Whether ``text`` hedges in Chinese (可能, 也许, 不确定) or asks back (是否, 有没有)."""
-    return _HEDGE.search(clip(text)) is not None
+    return _HEDGE.search(_LEAD_IN.sub("", clip(text))) is not None
 
 
 def _normality(cue: str, question: str | None) -> bool | None:

@@ -39,8 +39,8 @@ _LETTER_MARKED = re.compile(
     re.I | re.DOTALL,
 )
 _BARE_LETTER_THEN_TEXT = re.compile(r"^([A-Z])\s+(.+)$", re.DOTALL)
-# A capital "A" then text: the letter A (not an article) when the text names an option ("A MRI").
-_CAPITAL_A_THEN_TEXT = re.compile(r"^A(?:\s{0,4}[.):\-–—]\s{0,4}|\s{1,4})(?=\S)(.+)$", re.DOTALL)
+# A capital "A" or "I" then an option's text: the letter, not an article or pronoun ("A MRI").
+_CAPITAL_A_THEN_TEXT = re.compile(r"^([AI])(?:\s{0,4}[.):\-–—]\s{0,4}|\s{1,4})(?=\S)(.+)$", re.DOTALL)
 # Letter claims anywhere in a sentence: "option C", "(C)", or a capital letter standing alone.
 _SCAN_EXPLICIT = re.compile(
     rf"{_PREFIX}[(\[]?\s{{0,4}}([A-Za-z])(?![\w'’-])|[(\[]\s{{0,4}}([A-Za-z])\s{{0,4}}[)\]]", re.I
@@ -114,10 +114,10 @@ def pick_option(answer: str, options: Mapping[str, str]) -> str | None:
     exact = _exact_text(text, options)
     if len(exact) == 1:  # checked first so option texts such as "E. coli" or "Vitamin D" are not letters
         return exact[0]
-    capital_a = _CAPITAL_A_THEN_TEXT.match(text) if "A" in options else None
-    if capital_a and _match_text(capital_a.group(1), options) not in (None, AMBIGUOUS):
-        decided_by("letter with text: a leading capital A followed by an option's text is the letter A")
-        return _letter_with_text("A", capital_a.group(1), options)
+    capital = _CAPITAL_A_THEN_TEXT.match(text)
+    if capital and capital.group(1) in options and _names_exactly(capital.group(2), options):
+        decided_by(f"letter with text: a leading {capital.group(1)} followed by an option's text is a letter")
+        return _letter_with_text(capital.group(1), capital.group(2), options)
     only = _LETTER_ONLY.match(text)
     if only:
         return _valid(only.group(1), options)
@@ -208,8 +208,19 @@ def _match_text(text: str, options: Mapping[str, str]) -> str | None:
     best_score, best = scores[0]
     runner_up = scores[1][0] if len(scores) > 1 else 0.0
     said = analyse(text)
-    if best_score >= FUZZY_MIN_SCORE and best_score - runner_up >= FUZZY_MIN_MARGIN:
+    named = _named_options(norm, said, texts, options)
+    if best_score >= FUZZY_MIN_SCORE and best_score - runner_up >= FUZZY_MIN_MARGIN and named <= {best}:
         return _unless_contradicted(best, said, options)
+    if len(named) > 1:
+        decided_by("hedge: names several options")
+        return AMBIGUOUS
+    if len(named) == 1 and not _NEGATIONS.intersection(norm.split()):
+        return _unless_contradicted(named.pop(), said, options)
+    return None
+
+
+def _named_options(norm: str, said, texts: Mapping[str, str], options: Mapping[str, str]) -> set[str]:
+    """Options whose text the answer contains, or whose every concept it carries; the longest kept."""
     padded = f" {norm} "
     length = len(norm.split())
     inside = {
@@ -221,13 +232,15 @@ def _match_text(text: str, options: Mapping[str, str]) -> str | None:
     inside = {a for a in inside if not analyse(options[a]).terms or analyse(options[a]).terms <= said.terms}
     named = inside | _named_by_concepts(said, options)
     # "aspiration pneumonia" contains option "pneumonia" too: keep only the longest options named.
-    named = {a for a in named if not any(a != b and _contains(options[b], options[a]) for b in named)}
-    if len(named) > 1:
-        decided_by("hedge: names several options")
-        return AMBIGUOUS
-    if len(named) == 1 and not _NEGATIONS.intersection(norm.split()):
-        return _unless_contradicted(named.pop(), said, options)
-    return None
+    return {a for a in named if not any(a != b and _contains(options[b], options[a]) for b in named)}
+
+
+def _names_exactly(text: str, options: Mapping[str, str]) -> bool:
+    """Whether ``text`` is one option's text, as written or as the same concepts."""
+    terms = analyse(text).terms
+    if _exact_text(text, options):
+        return True
+    return bool(terms) and any(analyse(option).terms == terms for option in options.values())
 
 
 def _named_by_concepts(said, options: Mapping[str, str]) -> set[str]:

@@ -99,7 +99,14 @@ def test_the_row_options_are_the_alternatives_when_present() -> None:
 
 @pytest.mark.parametrize(
     ("answer", "expected"),
-    [("AP", 1.0), ("anteroposterior", 1.0), ("an AP film", 1.0), ("PA", 0.0), ("AP or PA", 0.0), ("ap/pa", 0.0)],
+    [
+        ("AP", 1.0),
+        ("anteroposterior", 1.0),
+        ("an AP film", 1.0),
+        ("PA", 0.0),
+        ("AP or PA", 0.0),
+        ("ap/pa", 0.0),
+    ],
 )
 def test_without_a_parseable_question_the_gold_must_match_strictly(answer: str, expected: float) -> None:
     for info in ({}, {"question": "Describe the film."}, {"question": None}):

