@@ -15,7 +15,7 @@ from rewards.choice import parse_options, verify_choice
 from rewards.concepts import NEGATED, analyse
 from rewards.explain import decided_by
 from rewards.extract import strip_lead_in
-from rewards.medical_terms import has_cjk
+from rewards.medical_terms import has_cjk, normalize_word
 from rewards.qualifiers import compatible_modifiers, conflict
 from rewards.registry import register_verifier
 from rewards.text import MAX_TOKENS, clip, normalize_text
@@ -25,7 +25,9 @@ CLOSED_ANSWERS = frozenset(
     "yes no true false yeah nope present absent positive negative correct incorrect "
     "是 否 是的 不是 有 无 没有 对 不对 存在 不存在".split()
 )
-QUESTION_WORDS = frozenset("does do did can could would should will what which where how any".split())
+QUESTION_WORDS = frozenset(
+    normalize_word(w) for w in "does do did can could would should will what which where how any".split()
+)
 RESTATEMENT_COVERAGE = 0.6  # share of the question's terms a restatement must repeat
 _CJK_TEXT = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 # Words that answer the question outright; a later one with the other polarity makes the answer void.
