@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 
 import pytest
 from hypothesis import given
@@ -310,3 +311,16 @@ def test_qualifier_table_can_be_extended() -> None:
     finally:
         reset_qualifiers()
     assert verify_open("grade 1 glioma", "grade 4 glioma", {}) > 0.0
+
+
+HOSTILE = ["或" * 50_000, "left or right " * 5_000, "、" * 100_000, "肝" * 100_000, "vs. " * 20_000,
+           "no " * 10_000 + "abnormality", "T1/T2/" * 10_000, "bilateral " * 10_000 + "lung"]
+
+
+@pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_text_is_bounded_in_every_verifier(text: str) -> None:
+    start = time.perf_counter()
+    assert verify_open(text, "right lung", {}) == 0.0
+    assert verify_choice(text, "A", {"options": {"A": "left lung", "B": "right lung"}}) == 0.0
+    assert verify_closed(text, "right", {"question": "Is it left or right? " + text}) == 0.0
+    assert time.perf_counter() - start < 2.0
