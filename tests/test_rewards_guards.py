@@ -179,7 +179,7 @@ def test_the_rule_that_voided_is_recorded() -> None:
 def test_guards_are_bounded(answer: str) -> None:
     start = time.perf_counter()
     void_reason(answer, "yes", {"question": "Is there a mass? " * 1000})
-    assert time.perf_counter() - start < 0.5
+    assert time.perf_counter() - start < 1.0  # catastrophic-backtracking guard, not a benchmark
 
 
 @given(st.text(max_size=300), st.text(max_size=40), st.text(max_size=100))
