@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 from rewards.choice import parse_options
-from rewards.closed import CLOSED_ANSWERS, parse_yes_no
+from rewards.closed import CLOSED_ANSWERS
 from rewards.text import clip, normalize_text
 
 ANSWER_TYPES = ("choice", "closed", "numeric", "open")
@@ -48,18 +48,16 @@ def infer_answer_type(ground_truth: str, extra_info: Mapping[str, Any] | None) -
     """One of ``ANSWER_TYPES`` for a row.
 
     ``extra_info["answer_type"]`` wins when set (case-insensitive, aliases such as "CLOSED",
-    "multiple_choice" or "yes/no" accepted; anything else is a ``ValueError``), except that "closed"
-    with a ground truth that is no yes/no ("left") becomes "open". Otherwise: options
+    "multiple_choice" or "yes/no" accepted; anything else is a ``ValueError``): the dataset's label decides,
+    so a "closed" row whose answer is no yes/no ("AP" to "Is this an AP or PA film?") stays "closed" and is
+    scored as a choice between the question's alternatives. Otherwise: options
     present -> "choice"; a yes/no ground truth -> "closed"; a number, fraction, number word or number with
     a unit ("12 mm") -> "numeric"; anything else -> "open".
     """
     info = extra_info or {}
     declared = info.get("answer_type")
     if declared is not None and str(declared).strip():
-        answer_type = _declared_type(declared)
-        if answer_type == "closed" and parse_yes_no(clip(ground_truth)) is None:
-            return "open"  # VQA-RAD's CLOSED also covers "left or right?" questions
-        return answer_type
+        return _declared_type(declared)
     if parse_options(info.get("options")):
         return "choice"
     truth = normalize_text(clip(ground_truth), drop_articles=False)

@@ -7,11 +7,15 @@ import re
 import string
 import unicodedata
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from rapidfuzz import fuzz
 
+from rewards.concepts import NEGATED, analyse
+from rewards.explain import decided_by
 from rewards.extract import strip_lead_in
+from rewards.qualifiers import conflict
 from rewards.registry import register_verifier
 from rewards.text import clip, normalize_text
 
@@ -35,6 +39,8 @@ _LETTER_MARKED = re.compile(
     re.I | re.DOTALL,
 )
 _BARE_LETTER_THEN_TEXT = re.compile(r"^([A-Z])\s+(.+)$", re.DOTALL)
+# A capital "A" or "I" then an option's text: the letter, not an article or pronoun ("A MRI").
+_CAPITAL_A_THEN_TEXT = re.compile(r"^([AI])(?:\s{0,4}[.):\-–—]\s{0,4}|\s{1,4})(?=\S)(.+)$", re.DOTALL)
 # Letter claims anywhere in a sentence: "option C", "(C)", or a capital letter standing alone.
 _SCAN_EXPLICIT = re.compile(
     rf"{_PREFIX}[(\[]?\s{{0,4}}([A-Za-z])(?![\w'’-])|[(\[]\s{{0,4}}([A-Za-z])\s{{0,4}}[)\]]", re.I
@@ -108,6 +114,10 @@ def pick_option(answer: str, options: Mapping[str, str]) -> str | None:
     exact = _exact_text(text, options)
     if len(exact) == 1:  # checked first so option texts such as "E. coli" or "Vitamin D" are not letters
         return exact[0]
+    capital = _CAPITAL_A_THEN_TEXT.match(text)
+    if capital and capital.group(1) in options and _names_exactly(capital.group(2), options):
+        decided_by(f"letter with text: a leading {capital.group(1)} followed by an option's text is a letter")
+        return _letter_with_text(capital.group(1), capital.group(2), options)
     only = _LETTER_ONLY.match(text)
     if only:
         return _valid(only.group(1), options)
@@ -123,17 +133,23 @@ def pick_option(answer: str, options: Mapping[str, str]) -> str | None:
         return None
     claimed = _scan_letters(text, options)
     if by_text is not None:
-        own = {word for word in options[by_text].split() if len(word) == 1 and word.isupper()}
-        return by_text if claimed - own <= {by_text} else None
+        return by_text if claimed - _own_letters(options[by_text]) <= {by_text} else None
     return claimed.pop() if len(claimed) == 1 else None
 
 
+@lru_cache(maxsize=16384)
 def _norm(text: str) -> str:
     """Normalised text; only a leading article goes, so "Hepatitis A" keeps its "a"."""
     return _LEADING_ARTICLE.sub("", normalize_text(text, drop_articles=False))
 
 
 def _exact_text(text: str, options: Mapping[str, str]) -> list[str]:
+    """Options whose text equals ``text``; a leading capital "A" only goes as an article when the rest
+    names no option ("A pneumonia" is the letter A plus a text, judged by both)."""
+    plain = normalize_text(text, drop_articles=False)
+    found = [letter for letter, option in options.items() if plain and _norm(option) == plain]
+    if found or _CAPITAL_A_THEN_TEXT.match(text) or _LETTER_MARKED.match(text):
+        return found
     norm = _norm(text)
     return [letter for letter, option in options.items() if norm and _norm(option) == norm]
 
@@ -162,18 +178,28 @@ def _valid(letter: str, options: Mapping[str, str]) -> str | None:
 
 
 def _letter_with_text(letter: str, rest: str, options: Mapping[str, str]) -> str | None:
-    """An explicit letter plus text: the text must not name another option nor add other letters."""
+    """An explicit letter plus text: judged by both; the text must name that option or none, and add no
+    other letter ("D. E. coli" keeps the "E" of its own text)."""
     letter = _valid(letter, options)
     if letter is None:
         return None
-    if _scan_letters(rest, options) - {letter}:
-        return None
-    by_text = _match_text(rest, options)
-    return letter if by_text in (None, letter) else None
+    exact = _exact_text(rest, options)
+    by_text = exact[0] if len(exact) == 1 else _match_text(rest, options)
+    other_letters = _scan_letters(rest, options) - {letter} - _own_letters(options.get(letter, ""))
+    if by_text in (None, letter) and not other_letters:
+        return letter
+    decided_by("letter with text: the letter and its text disagree")
+    return None
+
+
+def _own_letters(option: str) -> set[str]:
+    """Capital letters that are words of an option's own text ("E" in "E. coli", "D" in "Vitamin D")."""
+    return {word for word in re.split(r"[\s.]+", option) if len(word) == 1 and word.isupper()}
 
 
 def _match_text(text: str, options: Mapping[str, str]) -> str | None:
-    """The option whose text ``text`` is (fuzzily) or contains; ``AMBIGUOUS`` when it contains several."""
+    """The option whose text ``text`` is (fuzzily, or by medical synonym) or contains; ``AMBIGUOUS`` when it
+    names several; ``None`` when it names none, negates the one it names or contradicts its qualifiers."""
     norm = _norm(text)
     if not norm or not options:
         return None
@@ -181,8 +207,20 @@ def _match_text(text: str, options: Mapping[str, str]) -> str | None:
     scores = sorted(((fuzz.ratio(norm, option), letter) for letter, option in texts.items()), reverse=True)
     best_score, best = scores[0]
     runner_up = scores[1][0] if len(scores) > 1 else 0.0
-    if best_score >= FUZZY_MIN_SCORE and best_score - runner_up >= FUZZY_MIN_MARGIN:
-        return best
+    said = analyse(text)
+    named = _named_options(norm, said, texts, options)
+    if best_score >= FUZZY_MIN_SCORE and best_score - runner_up >= FUZZY_MIN_MARGIN and named <= {best}:
+        return _unless_contradicted(best, said, options)
+    if len(named) > 1:
+        decided_by("hedge: names several options")
+        return AMBIGUOUS
+    if len(named) == 1 and not _NEGATIONS.intersection(norm.split()):
+        return _unless_contradicted(named.pop(), said, options)
+    return None
+
+
+def _named_options(norm: str, said, texts: Mapping[str, str], options: Mapping[str, str]) -> set[str]:
+    """Options whose text the answer contains, or whose every concept it carries; the longest kept."""
     padded = f" {norm} "
     length = len(norm.split())
     inside = {
@@ -190,13 +228,55 @@ def _match_text(text: str, options: Mapping[str, str]) -> str | None:
         for letter, option in texts.items()
         if option and f" {option} " in padded and length <= len(option.split()) + MAX_EXTRA_WORDS
     }
+    # A text inside a longer term is not that option: "ct" in "ct angiography" (CTA) is no "CT".
+    inside = {a for a in inside if not analyse(options[a]).terms or analyse(options[a]).terms <= said.terms}
+    named = inside | _named_by_concepts(said, options)
     # "aspiration pneumonia" contains option "pneumonia" too: keep only the longest options named.
-    inside = {a for a in inside if not any(a != b and f" {texts[a]} " in f" {texts[b]} " for b in inside)}
-    if len(inside) > 1:
-        return AMBIGUOUS
-    if len(inside) == 1 and not _NEGATIONS.intersection(norm.split()):
-        return inside.pop()
-    return None
+    return {a for a in named if not any(a != b and _contains(options[b], options[a]) for b in named)}
+
+
+def _names_exactly(text: str, options: Mapping[str, str]) -> bool:
+    """Whether ``text`` is one option's text, as written or as the same concepts."""
+    terms = analyse(text).terms
+    if _exact_text(text, options):
+        return True
+    return bool(terms) and any(analyse(option).terms == terms for option in options.values())
+
+
+def _named_by_concepts(said, options: Mapping[str, str]) -> set[str]:
+    """Options every canonical term of which the answer carries, affirmed ("MR" names option "MRI")."""
+    if not said.terms:
+        return set()
+    named = set()
+    for letter, option in options.items():
+        concepts = analyse(option)
+        terms = concepts.terms
+        if terms and terms <= said.terms and len(said.units) <= len(concepts.units) + MAX_EXTRA_WORDS:
+            named.add(letter)
+    return named
+
+
+def _contains(longer: str, shorter: str) -> bool:
+    """Whether option ``longer`` says all that ``shorter`` says and more (by words or by concepts)."""
+    a, b = _norm(longer), _norm(shorter)
+    if a != b and f" {b} " in f" {a} ":
+        return True
+    terms_a, terms_b = analyse(longer).terms, analyse(shorter).terms
+    return bool(terms_b) and terms_b < terms_a
+
+
+def _unless_contradicted(letter: str, said, options: Mapping[str, str]) -> str | None:
+    option = analyse(options[letter])
+    if said.disjunctive and not option.disjunctive:
+        decided_by("hedge: offers alternatives")
+        return None
+    if any(NEGATED + t in said.terms for t in option.terms):
+        return None
+    reason = conflict(said, option)
+    if reason:
+        decided_by(f"qualifier: {reason}")
+        return None
+    return letter
 
 
 def _scan_letters(text: str, options: Mapping[str, str]) -> set[str]:
@@ -226,8 +306,16 @@ def _without_letter(text: str) -> str:
 
 
 def _same_text(said: str, truth: str) -> bool:
+    """The same text (typos allowed) or the same concepts, with no contradicting qualifier or hedge."""
     a, b = _norm(said), _norm(truth)
-    return bool(a and b) and (a == b or fuzz.ratio(a, b) >= FUZZY_MIN_SCORE)
+    if not (a and b):
+        return False
+    if a == b:
+        return True
+    answer, gold = analyse(said), analyse(truth)
+    if (answer.disjunctive and not gold.disjunctive) or conflict(answer, gold):
+        return False
+    return fuzz.ratio(a, b) >= FUZZY_MIN_SCORE or (bool(gold.terms) and answer.terms == gold.terms)
 
 
 def _ground_truth_letter(truth: str, options: Mapping[str, str]) -> str | None:

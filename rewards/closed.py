@@ -1,20 +1,35 @@
-"""Yes/no verifier: the polarity of the answer (yes, no, or a synonym like "absent") must match the truth."""
+"""Closed verifier: yes/no polarity (English and Chinese), or the alternative an either-or question offers.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
+from rewards.alternatives import alternative_of, committed_alternative, question_alternatives
+from rewards.chinese import chinese_hedged, parse_chinese_yes_no
+from rewards.choice import parse_options, verify_choice
+from rewards.concepts import NEGATED, analyse
+from rewards.explain import decided_by
 from rewards.extract import strip_lead_in
+from rewards.medical_terms import has_cjk, normalize_word
+from rewards.qualifiers import compatible_modifiers, conflict
 from rewards.registry import register_verifier
-from rewards.text import MAX_TOKENS, clip
+from rewards.text import MAX_TOKENS, clip, normalize_text
 
-# Whole ground truths that make a question closed (see rewards.answer_types).
+# Whole ground truths that make a question closed (see rewards.answer_types); SLAKE zh writes 是/否, 有/无.
 CLOSED_ANSWERS = frozenset(
-    "yes no true false yeah nope present absent positive negative correct incorrect".split()
+    "yes no true false yeah nope present absent positive negative correct incorrect "
+    "是 否 是的 不是 有 无 没有 对 不对 存在 不存在".split()
 )
+QUESTION_WORDS = frozenset(
+    normalize_word(w) for w in "does do did can could would should will what which where how any".split()
+)
+RESTATEMENT_COVERAGE = 0.6  # share of the question's terms a restatement must repeat
+_CJK_TEXT = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 # Words that answer the question outright; a later one with the other polarity makes the answer void.
 EXPLICIT_YES = frozenset({"yes", "yeah", "yep", "yup", "yea", "affirmative", "true", "correct"})
 EXPLICIT_NO = frozenset({"no", "nope", "nah", "false", "incorrect", "wrong"})
@@ -53,28 +68,56 @@ _CLAUSE_ENDS = frozenset({".", ",", ";", ":", "!", "?", "but", "however"})
 
 @register_verifier("closed")
 def verify_closed(answer: str, ground_truth: str, extra_info: Mapping[str, Any]) -> float:
-    """1.0 when ``answer`` and ``ground_truth`` are both yes or both no, else 0.0.
+    """1.0 when ``answer`` and ``ground_truth`` are both yes or both no; for an either-or question
+    ("Is this an AP or PA film?" -> "AP") 1.0 when the answer commits to the ground truth's alternative.
 
-    Hedged ("maybe", "not sure", "yes and no") or self-contradicting ("yes. no") answers score 0, as
-    does a ground truth that is neither yes nor no. ``extra_info["question"]`` decides what "normal" /
-    "unremarkable" mean: yes to "Is this normal?", no to "Is there a mass?"; without it they mean nothing.
+    Hedged ("maybe", "not sure", "yes and no", 可能) or self-contradicting ("yes. no") answers score 0.
+    ``extra_info["question"]`` decides what "normal" / 正常 mean (yes to "Is this normal?", no to "Is there
+    a mass?") and which alternatives an either-or question offers; the row's options, when it has them,
+    are the alternatives. Without a readable question the answer must be the ground truth (synonyms allowed).
     """
-    question = (extra_info or {}).get("question")
+    info = extra_info or {}
+    question = info.get("question")
     question = question if isinstance(question, str) else None
     truth = parse_yes_no(ground_truth, question)
-    said = parse_yes_no(answer, question)
-    return 1.0 if truth is not None and said is truth else 0.0
+    bare_yes_no = normalize_text(clip(ground_truth), drop_articles=False) in CLOSED_ANSWERS
+    if truth is not None and (bare_yes_no or _either_or_gold(clip(ground_truth), info, question) is None):
+        return 1.0 if parse_yes_no(answer, question) is truth else 0.0
+    return _either_or(answer, clip(ground_truth), info, question)
 
 
+def _either_or_gold(truth: str, info: Mapping[str, Any], question: str | None) -> int | None:
+    """Which alternative of an either-or question the ground truth is ("without contrast" to "with or
+    without contrast?" is an alternative, not a "no")."""
+    if parse_options(info.get("options")):
+        return 0
+    alternatives = question_alternatives(question) if question else None
+    return alternative_of(truth, alternatives) if alternatives else None
+
+
+@lru_cache(maxsize=16384)
 def parse_yes_no(text: str, question: str | None = None) -> bool | None:
     """``True`` for a yes, ``False`` for a no, ``None`` for neither, a hedge or a contradiction.
 
     A leading explicit word ("Yes, ...", "No ...") decides unless a later standalone explicit word
     disagrees ("yes, I mean no"). Otherwise every yes/no cue must agree: "no evidence of X",
     "X is not present", "without X", "ruled out" are no; "X is present", "there is X", "seen" are yes;
-    "not" flips the cue after it ("not yes" is no) and a bare "not" ("not pneumonia") is no.
+    "not" flips the cue after it ("not yes" is no) and a bare "not" ("not pneumonia") is no. Chinese
+    forms (是/否, 有/没有, ...) are read by ``rewards.chinese`` and must agree with any English words.
     """
-    s = unicodedata.normalize("NFKC", clip(text)).lower()
+    text = clip(text)
+    if not has_cjk(text):
+        return _parse_english(text, question)
+    rest = _CJK_TEXT.sub(" ", text)
+    if chinese_hedged(text) or _HEDGES.search(rest):
+        return None
+    english = _parse_english(rest, question) if re.search(r"[A-Za-z]", rest) else None
+    found = {parse_chinese_yes_no(text, question), english} - {None}
+    return found.pop() if len(found) == 1 else None
+
+
+def _parse_english(text: str, question: str | None) -> bool | None:
+    s = unicodedata.normalize("NFKC", text).lower()
     s = strip_lead_in(s.replace("’", "'").strip())
     if not s or _HEDGES.search(s):
         return None
@@ -87,8 +130,54 @@ def parse_yes_no(text: str, question: str | None = None) -> bool | None:
         first = words[0] in EXPLICIT_YES
         later = {_explicit(words, i) for i in range(1, len(words))} - {None}
         return first if later <= {first} else None
+    restated = _restated(text, question) if question else None
+    if restated is not None:
+        return restated
     found = _cues(words, _normality_polarity(question))
     return found.pop() if len(found) == 1 else None
+
+
+def _restated(answer: str, question: str) -> bool | None:
+    """Yes when the answer restates the question as a statement ("The liver is free of focal lesions" to
+    "Is the liver free of focal lesions?"), no when it restates it with the negation flipped ("There are
+    focal lesions in the liver"); ``None`` when it says something else or covers too little of it."""
+    asked, said = analyse(clip(question)), analyse(answer)
+    plain_asked = {t.removeprefix(NEGATED) for t in asked.terms} - QUESTION_WORDS
+    plain_said = {t.removeprefix(NEGATED) for t in said.terms}
+    shared = plain_said & plain_asked
+    if not shared or plain_said - plain_asked - compatible_modifiers():
+        return None
+    if len(shared) < RESTATEMENT_COVERAGE * len(plain_asked):
+        return None
+    negated = {t for t in shared if NEGATED + t in asked.terms or NEGATED + t in said.terms}
+    flipped = {t for t in negated if (NEGATED + t in asked.terms) != (NEGATED + t in said.terms)}
+    if not flipped:
+        return True
+    return False if flipped == negated else None
+
+
+def _either_or(answer: str, truth: str, info: Mapping[str, Any], question: str | None) -> float:
+    """A closed question whose answer is no yes/no: a choice between the alternatives it offers."""
+    if parse_options(info.get("options")):
+        decided_by("either-or: scored as a choice between the row's options")
+        return verify_choice(answer, truth, info)
+    alternatives = question_alternatives(question) if question else None
+    gold = alternative_of(truth, alternatives) if alternatives else None
+    if alternatives and gold is not None:
+        said = committed_alternative(answer, question or "", alternatives)
+        decided_by(f"either-or: the question offers {len(alternatives)} alternatives; answer commits to "
+                   f"{'none or several' if said is None else 'alternative ' + str(said + 1)}")
+        return 1.0 if said == gold else 0.0
+    said, gold_concepts = analyse(clip(answer)), analyse(truth)
+    if said.disjunctive and not gold_concepts.disjunctive:
+        decided_by("hedge: offers alternatives")
+        return 0.0
+    if not gold_concepts.terms:
+        return float(bool(normalize_text(truth)) and normalize_text(answer) == normalize_text(truth))
+    modifiers = compatible_modifiers()
+    same = said.terms - modifiers == gold_concepts.terms - modifiers
+    decided_by("either-or: no alternatives in the question; strict match of the ground truth")
+    return 1.0 if same and not conflict(said, gold_concepts) else 0.0
 
 
 def _explicit(words: list[str], i: int) -> bool | None:

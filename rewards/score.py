@@ -15,8 +15,10 @@ from functools import lru_cache
 from typing import Any
 
 from rewards.answer_types import infer_answer_type
+from rewards.explain import decided_by
 from rewards.extract import extract_answer
 from rewards.format import format_reward
+from rewards.guards import void_reason
 from rewards.open_ended import OPEN_METRICS
 from rewards.penalties import length_severity, repetition_severity
 from rewards.registry import Verifier, get_verifier
@@ -174,7 +176,10 @@ def score_response(
     answer = extract_answer(text, config.answer_tag)
     answer = clip(answer).strip() if answer is not None else ""
     acc = 0.0
-    if answer:
+    void = void_reason(answer, truth, extra_info) if answer else None
+    if void:
+        decided_by(void)
+    elif answer:
         acc = _judge(name, answer, truth, _verifier_info(extra_info, config))
 
     fmt = float(format_reward(text, config.think_tag, config.answer_tag))

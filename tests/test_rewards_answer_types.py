@@ -26,6 +26,9 @@ from rewards.answer_types import ANSWER_TYPES, infer_answer_type, looks_numeric
         ("TRUE", {}, "closed"),
         ("absent", {}, "closed"),
         ("present", None, "closed"),
+        ("是", {}, "closed"),  # SLAKE zh yes/no answers
+        ("否", {}, "closed"),
+        ("没有", {}, "closed"),
         # numbers -> numeric
         ("3", {}, "numeric"),
         ("-2.5", {}, "numeric"),
@@ -61,7 +64,8 @@ def test_inferred_type(ground_truth, extra_info, expected):
         ("choice", "B", "choice"),
         ("CLOSED", "yes", "closed"),  # VQA-RAD spelling
         ("OPEN", "left", "open"),
-        ("closed", "left", "open"),  # a closed question whose answer is no yes/no
+        ("closed", "left", "closed"),  # issue 9: the label decides; "left or right?" is an either-or question
+        ("CLOSED", "AP", "closed"),
         ("closed", "no evidence of fracture", "closed"),
         ("multiple_choice", "B", "choice"),
         ("Multiple Choice", "B", "choice"),

@@ -99,11 +99,15 @@ def test_ground_truth_as_letter_or_option_text(truth):
     assert verify_choice("A", truth, INFO) == 0.0
 
 
-def test_lone_article_a_is_letter_a_only_when_the_answer_is_just_the_letter():
+def test_capital_a_before_an_option_text_is_the_letter_a_judged_with_its_text():
     assert verify_choice("A", "A", INFO) == 1.0
     assert verify_choice("a", "A", INFO) == 1.0
     assert verify_choice("A.", "A", INFO) == 1.0
-    assert verify_choice("A pneumonia", "B", INFO) == 1.0  # "A" is an article here
+    # issue 10 changed this: "A pneumonia" is the letter A with option B's text, a contradiction
+    assert verify_choice("A pneumonia", "B", INFO) == 0.0
+    assert verify_choice("A pneumonia", "A", INFO) == 0.0
+    assert verify_choice("A Atelectasis", "A", INFO) == 1.0
+    assert verify_choice("an atelectasis", "A", INFO) == 1.0  # "an" stays an article
     assert verify_choice("A 45-year-old", "A", INFO) == 0.0
 
 
@@ -241,3 +245,61 @@ def test_never_raises_and_scores_zero_or_one(answer, truth, options):
 @given(st.permutations(["A", "B", "C", "D"]), st.sampled_from([" ", ", ", " or ", " and ", "/"]))
 def test_naming_every_letter_never_scores(letters, separator):
     assert verify_choice(separator.join(letters), "B", INFO) == 0.0
+
+
+MANY_TEXTS = ["CT", "MRI", "Ultrasound", "X-ray", "PET", "Pneumonia", "Atelectasis", "Lymphoma", "Cirrhosis",
+              "Fracture", "Hydrocephalus", "Scoliosis"]
+LETTER_SPELLINGS = ["{l}", "({l})", "{l}.", "{l})", "Option {l}", "option ({l})", "[{l}]", "**{l}**",
+                    "The answer is {l}", "{l}. {t}", "({l}) {t}", "{l}) {t}", "{l}: {t}", "{l} - {t}",
+                    "Option {l}: {t}", "{l} {t}"]
+
+
+@given(st.lists(st.sampled_from(MANY_TEXTS), min_size=2, max_size=10, unique=True), st.data())
+def test_up_to_ten_options_as_list_dict_or_json(texts, data):
+    letters = "ABCDEFGHIJ"[: len(texts)]
+    as_dict = dict(zip(letters, texts, strict=True))
+    options = data.draw(st.sampled_from([as_dict, texts, json.dumps(texts), json.dumps(as_dict),
+                                         {k.lower(): v for k, v in as_dict.items()}]))
+    right = data.draw(st.sampled_from(letters))
+    spelling = data.draw(st.sampled_from(LETTER_SPELLINGS))
+    answer = spelling.format(l=right, t=as_dict[right])
+    assert verify_choice(answer, right, {"options": options}) == 1.0, (answer, options)
+    assert verify_choice(as_dict[right], right, {"options": options}) == 1.0
+    wrong = data.draw(st.sampled_from([x for x in letters if x != right]))
+    assert verify_choice(answer, wrong, {"options": options}) == 0.0
+
+
+@given(st.lists(st.sampled_from(MANY_TEXTS), min_size=2, max_size=10, unique=True), st.data())
+def test_a_letter_contradicting_its_own_text_scores_zero_in_every_spelling(texts, data):
+    letters = "ABCDEFGHIJ"[: len(texts)]
+    options = dict(zip(letters, texts, strict=True))
+    letter, other = data.draw(st.permutations(letters).map(lambda p: p[:2]))
+    spelling = data.draw(st.sampled_from([s for s in LETTER_SPELLINGS if "{t}" in s]))
+    answer = spelling.format(l=letter, t=options[other])
+    for truth in (letter, other):
+        assert verify_choice(answer, truth, {"options": options}) == 0.0, (answer, truth)
+
+
+@given(st.lists(st.sampled_from(MANY_TEXTS), min_size=3, max_size=10, unique=True), st.data())
+def test_naming_two_options_texts_is_a_hedge(texts, data):
+    options = dict(zip("ABCDEFGHIJ", texts, strict=False))
+    first, second = data.draw(st.permutations(sorted(options)).map(lambda p: p[:2]))
+    joiner = data.draw(st.sampled_from([" or ", "/", " and ", ", ", " vs ", " or maybe "]))
+    answer = f"{options[first]}{joiner}{options[second]}"
+    assert verify_choice(answer, first, {"options": options}) == 0.0, answer
+
+
+@pytest.mark.parametrize(
+    ("answer", "truth"),
+    [("A. MRI", "A"), ("A. MRI", "B"), ("(A) MRI", "B"), ("A) MRI", "B"), ("A: MRI", "B"), ("A MRI", "B"),
+     ("A - MRI", "B"), ("Option A: MRI", "B"), ("Option A: MRI", "A")],
+)
+def test_issue_example_letter_a_with_text_mri(answer, truth):
+    assert verify_choice(answer, truth, {"options": {"A": "CT", "B": "MRI", "C": "PET"}}) == 0.0
+
+
+def test_options_sharing_a_head_word_need_the_qualifier():
+    options = {"A": "Left kidney", "B": "Right kidney", "C": "Bilateral kidneys"}
+    assert verify_choice("the right kidney", "B", {"options": options}) == 1.0
+    assert verify_choice("left and right kidney", "B", {"options": options}) == 0.0
+    assert verify_choice("kidney", "B", {"options": options}) == 0.0

@@ -202,3 +202,21 @@ def test_answering_both_ways_never_scores(words):
     if polarities == {True, False}:
         assert verify_closed(text, "yes", {}) == 0.0
         assert verify_closed(text, "no", {}) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "expected"),
+    [
+        ("Is the liver free of focal lesions?", "The liver is free of focal lesions", True),
+        ("Is the liver free of focal lesions?", "There are focal lesions in the liver", False),
+        ("Is the heart enlarged?", "The heart is enlarged.", True),
+        ("Is the heart enlarged?", "The heart is not enlarged", False),
+        ("Does the image show pneumothorax?", "The image shows a pneumothorax", True),
+        ("Is there a lesion in the liver?", "liver", None),  # too little of the question to be a statement
+        ("Is the lesion on the left?", "The lesion is on the right", None),  # says something else
+    ],
+)
+def test_restating_the_question_answers_it(question, answer, expected):
+    assert parse_yes_no(answer, question) is expected
+    if expected is not None:
+        assert verify_closed(answer, "yes" if expected else "no", {"question": question}) == 1.0
