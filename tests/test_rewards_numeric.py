@@ -9,7 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rewards import registry
-from rewards.numeric import find_quantities, parse_number, parse_quantity, verify_numeric
+from rewards.measurements import parse_number, parse_quantity
+from rewards.numeric import verify_numeric
+from rewards.quantities import find_quantities
 from rewards.units import UNITS, convert, parse_unit
 
 

@@ -1,0 +1,254 @@
+"""What a numeric text states: one value, a range, dimensions, a slash pair or a bound, or nothing.
+
+Quantities next to each other are joined by the words between them: "5-10 mm" and "between 5 and 10 mm"
+are ranges, "3.5 x 2.1 cm" dimensions, "120/80 mmHg" a pair, "1 hour 30 minutes" one duration, and
+"over 5 mm", "three or more", ">5" bounds. A unit written on one element applies to the bare ones.
+A text that states several different things ("3 or 4", "5 mm or a bound") states nothing.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, replace
+
+from rewards.quantities import Quantity, normalise, quantities_in
+from rewards.units import convert
+
+KINDS = ("point", "range", "dims", "pair", "bound")
+COMPOUND_DIMENSIONS = frozenset({"time", "length", "mass", "volume"})  # "1 h 30 min", "1 m 70 cm"
+_WINDOW = 48  # characters before a number searched for a bound or "between"
+_APPROX = (
+    r"(?:(?:about|approximately|approx\.?|around|roughly|nearly|almost|circa|ca\.?|some|约|大约)\s{0,3})?"
+)
+_BOUND_BEFORE = re.compile(
+    r"(?:(?P<ge>\b(?:at\s{1,3}least|no\s{1,3}(?:less|fewer|smaller)\s{1,3}than|not\s{1,3}(?:less|fewer|smaller)"
+    r"\s{1,3}than|(?:a\s{1,3})?minimum\s{1,3}of|minimum|min\.?)|≥|>=|=>|至少|不少于|不低于|不小于|最少)"
+    r"|(?P<le>\b(?:at\s{1,3}most|up\s{1,3}to|no\s{1,3}(?:more|greater|larger|bigger)\s{1,3}than|not\s{1,3}"
+    r"(?:more|greater|larger|bigger)\s{1,3}than|not\s{1,3}exceeding|(?:a\s{1,3})?maximum\s{1,3}of|maximum"
+    r"|max\.?|within)|≤|<=|=<|至多|最多|不超过|不大于|不多于)"
+    r"|(?P<gt>\b(?:(?:more|greater|larger|bigger|higher|longer|wider|older|heavier)\s{1,3}than|over|above"
+    r"|exceeding|exceeds|in\s{1,3}excess\s{1,3}of|beyond|upwards\s{1,3}of)|>|大于|超过|多于|高于|长于)"
+    r"|(?P<lt>\b(?:(?:less|fewer|smaller|lower|shorter|younger|lighter)\s{1,3}than|under|below|beneath)"
+    r"|<|小于|少于|低于|不到|不足))\s{0,3}" + _APPROX + "$"
+)
+_BOUND_AFTER = re.compile(
+    r"\s{0,3}(?:(?P<ge>or\s{1,3}(?:more|greater|above|higher|larger|bigger|longer|over)\b"
+    r"|and\s{1,3}(?:above|over|up|more|greater|higher)\b|\+(?![\d.])|或?以上|及以上|或更多)"
+    r"|(?P<le>or\s{1,3}(?:less|fewer|below|lower|smaller|under|shorter)\b"
+    r"|and\s{1,3}(?:below|under|less|fewer|lower)\b|或?以下|及以下|以内))"
+)
+BOUND_OPS = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}
+_RANGE_INTRO = re.compile(r"(?:\b(?P<between>between)|\bfrom|(?P<zh>介于)|从|在)\s{0,3}" + _APPROX + "$")
+_RANGE_GAP = re.compile(r"\s{0,3}(?:-|to|through|至|到)\s{0,3}")
+_BETWEEN_GAP = re.compile(r"\s{0,3}(?:and|&|和|与|之间)\s{0,3}")
+_DIMS_GAP = re.compile(r"\s{0,3}(?:×|by|乘以?)\s{0,3}")
+_PAIR_GAP = re.compile(r"\s{0,2}/\s{0,2}")
+_COMPOUND_GAP = re.compile(r"\s{0,3}(?:,|and|&|又|零)?\s{0,3}")
+_OPERATOR = re.compile(r"[<>≤≥±]")
+_NOT = re.compile(r"\bnot\b|不是")
+_NOT_REACH = re.compile(r"[^.;,!?\n]{0,24}")  # a "not" poisons a number this close in its clause
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One statement: its ``kind`` (see ``KINDS``), its quantities in order and, for a bound, ``op``."""
+
+    kind: str
+    parts: tuple[Quantity, ...]
+    op: str = ""
+    start: int = 0  # span in the normalised text, bound words included
+    end: int = 0
+
+
+def _shared_units(parts: list[Quantity]) -> list[Quantity]:
+    """Bare elements take the unit of the next element that has one, else of the previous one."""
+    units = [q.unit for q in parts]
+    for i in range(len(units) - 2, -1, -1):
+        units[i] = units[i] or units[i + 1]
+    for i in range(1, len(units)):
+        units[i] = units[i] or units[i - 1]
+    return [replace(q, unit=u) for q, u in zip(parts, units, strict=True)]
+
+
+def _compound(big: Quantity, small: Quantity) -> Quantity | None:
+    """"1 hour" + "30 minutes" as one quantity when the second unit is smaller and under one of the first."""
+    if big.unit is None or small.unit is None or big.unit.dimension != small.unit.dimension:
+        return None
+    if big.unit.dimension not in COMPOUND_DIMENSIONS or small.unit.factor >= big.unit.factor:
+        return None
+    part = convert(small.value, small.unit, big.unit)
+    if part is None or not 0 <= part < 1 or big.value < 0:
+        return None
+    return replace(big, value=big.value + part, end=small.end)
+
+
+def _range(low: Quantity, high: Quantity) -> list[Quantity] | None:
+    """The ends in one unit (the first's), low first; ``None`` when their units cannot convert."""
+    low, high = _shared_units([low, high])
+    if low.unit is not None and high.unit is not None and high.unit != low.unit:
+        converted = convert(high.value, high.unit, low.unit)
+        if converted is None:
+            return None
+        high = replace(high, value=converted, unit=low.unit)
+    return [low, high] if low.value <= high.value else [high, low]
+
+
+def _join(s: str, parts: list[Quantity], nxt: Quantity, kind: str, intro: re.Match | None):
+    """How ``nxt`` continues the statement: ``(kind, nxt)`` (its sign may be a dash), or ``None``."""
+    gap = s[parts[-1].end: nxt.start]
+    if kind == "point" and not gap.strip() and nxt.value < 0 and s[nxt.start] == "-":
+        return "range", replace(nxt, value=-nxt.value, start=nxt.start + 1)  # "3 -5": the dash joins
+    if kind == "point" and _RANGE_GAP.fullmatch(gap):
+        return "range", nxt
+    between = intro is not None and (intro["between"] or intro["zh"])
+    if kind == "point" and between and _BETWEEN_GAP.fullmatch(gap):
+        return "range", nxt
+    if kind in ("point", "dims") and _DIMS_GAP.fullmatch(gap):
+        return "dims", nxt
+    if kind == "point" and _PAIR_GAP.fullmatch(gap):
+        return "pair", nxt
+    if kind == "point" and _COMPOUND_GAP.fullmatch(gap) and _compound(parts[-1], nxt) is not None:
+        return "compound", nxt
+    return None
+
+
+def _statement(s: str, found: list[Quantity], i: int, previous_end: int) -> tuple[Measurement, int] | None:
+    """The statement that starts with ``found[i]`` and the index after it; ``None`` if malformed."""
+    first = found[i]
+    window_start = max(previous_end, first.start - _WINDOW)
+    before = s[window_start: first.start]
+    intro = _RANGE_INTRO.search(before)
+    parts, kind, i = [first], "point", i + 1
+    while i < len(found) and not found[i].count_phrase:
+        joined = _join(s, parts, found[i], kind, intro)
+        if joined is None:
+            break
+        how, nxt = joined
+        if how == "compound":
+            parts[-1] = _compound(parts[-1], nxt)
+        else:
+            kind = how
+            parts.append(nxt)
+        i += 1
+        if kind in ("range", "pair"):
+            break
+    start, end = first.start, parts[-1].end
+    bound = _BOUND_BEFORE.search(before)
+    after = _BOUND_AFTER.match(s, end)
+    op = ""
+    if bound is not None or after is not None:
+        if kind != "point" or (bound is not None and after is not None):
+            return None
+        op = BOUND_OPS[(bound or after).lastgroup]
+        kind = "bound"
+        start = window_start + bound.start() if bound is not None else start
+        end = after.end() if after is not None else end
+    elif kind == "range" and intro is not None:
+        start = window_start + intro.start()
+    if kind == "range":
+        ordered = _range(parts[0], parts[1])
+        if ordered is None:
+            return None
+        parts = ordered
+        if math.isclose(parts[0].value, parts[1].value, rel_tol=1e-12):
+            kind, parts = "point", parts[:1]
+    elif kind in ("dims", "pair"):
+        parts = _shared_units(parts)
+    return Measurement(kind, tuple(parts), op, start, end), i
+
+
+def _statements(s: str, found: list[Quantity]) -> list[Measurement] | None:
+    statements: list[Measurement] = []
+    i = 0
+    while i < len(found):
+        read = _statement(s, found, i, statements[-1].end if statements else 0)
+        if read is None:
+            return None
+        statement, i = read
+        statements.append(statement)
+    return statements
+
+
+def _blank(s: str, statements: list[Measurement]) -> str:
+    pieces, last = [], 0
+    for st in statements:
+        pieces += [s[last: st.start], " " * (st.end - st.start)]
+        last = st.end
+    return "".join(pieces) + s[last:]
+
+
+def _poisoned(leftover: str, statements: list[Measurement]) -> bool:
+    """An operator left unread ("a < b", "5 ± 2") or a "not" right before a number ("not 3")."""
+    if _OPERATOR.search(leftover):
+        return True
+    for m in _NOT.finditer(leftover):
+        reach = _NOT_REACH.match(leftover, m.end()).end()
+        if any(m.end() <= st.start < reach for st in statements):
+            return True
+    return False
+
+
+def same_quantity(a: Quantity, b: Quantity) -> bool:
+    """The same value, ``b`` converted into ``a``'s unit; a bare number is read in the other's unit."""
+    value = b.value
+    if a.unit is not None and b.unit is not None:
+        value = convert(b.value, b.unit, a.unit)
+        if value is None:
+            return False
+    return math.isclose(a.value, value, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def _same_statement(a: Measurement, b: Measurement) -> bool:
+    return (a.kind, a.op, len(a.parts)) == (b.kind, b.op, len(b.parts)) and all(
+        same_quantity(x, y) for x, y in zip(a.parts, b.parts, strict=True)
+    )
+
+
+def _read(text: str, slash_pairs: bool) -> tuple[Measurement, str] | None:
+    """The one statement ``text`` makes (repeats in other units allowed) and the text left unread."""
+    s = normalise(text)
+    found = quantities_in(s, slash_pairs)
+    statements = _statements(s, found) if found else None
+    if not statements:
+        return None
+    leftover = _blank(s, statements)
+    if _poisoned(leftover, statements):
+        return None
+    if not all(_same_statement(statements[0], st) for st in statements[1:]):
+        return None
+    with_units = [st for st in statements if all(q.unit is not None for q in st.parts)]
+    return (with_units or statements)[0], leftover
+
+
+def read_measurement(text: str, slash_pairs: bool = False) -> Measurement | None:
+    """What ``text`` states (see the module docstring), or ``None`` for no number, several different
+    statements, or a hedge ("not 3", "5 ± 2", an operator we cannot read). With ``slash_pairs``, "120/80"
+    is a pair rather than the fraction 1.5."""
+    read = _read(text, slash_pairs)
+    return None if read is None else read[0]
+
+
+def plain_measurement(text: str, max_extra_words: int) -> Measurement | None:
+    """The measurement when ``text`` is nothing else: it starts with the number (or its bound or
+    "between"), is written in numerals rather than count phrases, and adds at most ``max_extra_words``
+    words ("12 mm", "5-10 mm", "> 5 mm", "3 lesions"; not "grade 2", "no fracture", "5th rib")."""
+    read = _read(text, slash_pairs=False)
+    if read is None:
+        return None
+    measurement, leftover = read
+    if measurement.parts[0].count_phrase or leftover[: measurement.start].strip():
+        return None
+    return measurement if len(leftover.split()) <= max_extra_words else None
+
+
+def parse_quantity(text: str) -> Quantity | None:
+    """The one quantity ``text`` states ("3", "1.2 cm", "12 mm (1.2 cm)"), else ``None``."""
+    measurement = read_measurement(text)
+    return measurement.parts[0] if measurement is not None and measurement.kind == "point" else None
+
+
+def parse_number(text: str) -> float | None:
+    """The one number ``text`` states ("3", "3 (three)", "1.2 cm"), else ``None`` (none, several, a range)."""
+    quantity = parse_quantity(text)
+    return None if quantity is None else quantity.value
