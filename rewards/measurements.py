@@ -32,7 +32,8 @@ _BOUND_BEFORE = re.compile(
     r"|(?P<lt>\b(?:(?:less|fewer|smaller|lower|shorter|younger|lighter)\s{1,3}than|under|below|beneath)"
     r"|<|小于|少于|低于|不到|不足))\s{0,3}" + _APPROX + "$"
 )
-_BOUND_AFTER = re.compile(
+_BOUND_AFTER = re.compile(  # "3 or more", "3 lesions or more", "5个以上"
+    r"(?:\s{1,3}[a-z]{2,20}(?=\s{1,3}(?:or|and)\s)|[个只处枚颗块条例次位名])?"
     r"\s{0,3}(?:(?P<ge>or\s{1,3}(?:more|greater|above|higher|larger|bigger|longer|over)\b"
     r"|and\s{1,3}(?:above|over|up|more|greater|higher)\b|\+(?![\d.])|或?以上|及以上|或更多)"
     r"|(?P<le>or\s{1,3}(?:less|fewer|below|lower|smaller|under|shorter)\b"
@@ -46,8 +47,8 @@ _DIMS_GAP = re.compile(r"\s{0,3}(?:×|by|乘以?)\s{0,3}")
 _PAIR_GAP = re.compile(r"\s{0,2}/\s{0,2}")
 _COMPOUND_GAP = re.compile(r"\s{0,3}(?:,|and|&|又|零)?\s{0,3}")
 _OPERATOR = re.compile(r"[<>≤≥±]")
-_NOT = re.compile(r"\bnot\b|不是")
-_NOT_REACH = re.compile(r"[^.;,!?\n]{0,24}")  # a "not" poisons a number this close in its clause
+_NOT = re.compile(r"\bnot\b|n't\b|不是")
+_NOT_REACH = re.compile(r"\s{0,3}(?:[^\s.;,!?]{1,20}\s{1,3})?")  # "not 3", "not exactly 3": one word between
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,7 @@ def _poisoned(leftover: str, statements: list[Measurement]) -> bool:
         return True
     for m in _NOT.finditer(leftover):
         reach = _NOT_REACH.match(leftover, m.end()).end()
-        if any(m.end() <= st.start < reach for st in statements):
+        if any(m.end() <= st.start <= reach for st in statements):
             return True
     return False
 

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
+from rewards.units import parse_unit
+
 ONES = {w: i for i, w in enumerate("zero one two three four five six seven eight nine".split())}
 TEENS = {w: i + 10 for i, w in enumerate(
     "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split())}
@@ -148,6 +150,8 @@ def chinese_numbers(s: str) -> list[tuple[int, int, Fraction]]:
     spans = []
     for m in _CHINESE_RUN.finditer(s):
         if s[m.start() - 1: m.start()] == "第" or not _CHINESE_FOLLOWER.match(s, m.end()):
+            continue
+        if parse_unit(s, m.start())[0] is not None:  # "千克" (kilogram) is a unit
             continue
         value = _chinese_value(m.group())
         if value is not None:

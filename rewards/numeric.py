@@ -131,6 +131,8 @@ def verify_numeric(answer: str, ground_truth: str, extra_info: Mapping[str, Any]
         decided_by(f"numeric: no number in the ground truth; exact text {'matches' if same else 'differs'}")
         return float(same)
     got = read_measurement(answer, slash_pairs=truth.kind == "pair")
+    if got is not None and got.kind == "pair" and truth.kind == "point":
+        truth = read_measurement(ground_truth, slash_pairs=True) or truth  # "120/80" is a pair here
     if got is None:
         decided_by("numeric: the answer states no one value (none, several different ones, or a hedge)")
         return 0.0

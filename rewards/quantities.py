@@ -51,9 +51,15 @@ _SYMBOLS = (
     ("~", " "), ("∼", " "), ("≈", " "), ("−", "-"), ("–", "-"), ("—", "-"), ("‒", "-"), ("‐", "-"),
     ("‑", "-"), ("⁄", "/"), ("·", "×"), ("⋅", "×"), ("✕", "×"), ("✖", "×"), ("⨯", "×"), ("$", " "),
 )
+_MINUS_WORD = re.compile(r"\bminus\s{1,3}(?=\.?\d)")  # "minus 5" is -5
 _PERCENT_ZH = re.compile(r"百分之([\d.]{1,20}|[零〇一二两三四五六七八九十百千]{1,8})")  # "百分之四十五" 45%
-# "3x2 cm", "3 * 2", "3.5cm x 2.1cm": a times sign between a number (or a unit and a blank) and a number.
-_TIMES = re.compile(r"(?:(?<=\d)\s{0,3}|(?<=[a-zµμ²³%])\s{1,3})(?:[x×]|\*(?!\*))\s{0,3}(?=\.?\d)")
+# "3x2 cm", "3 * 2", "3.5cmx2.1cm", "lesion x 2": a times sign between a number (or a length unit, or a
+# word and a blank) and a number.
+_TIMES = re.compile(
+    r"(?:(?:(?<=\d)|(?<=mm)|(?<=cm)|(?<=μm)|(?<=\dm)|(?<= m)|(?<=[²³%\u3400-\u9fff]))\s{0,3}"
+    r"|(?<=[a-z])\s{1,3}|(?<=[a-z])(?=[×*]))"
+    r"(?:[x×]|\*(?!\*))\s{0,3}(?=\.?\d)"
+)
 # A comma followed by 1-2 or 4+ digits ("3,5") is no thousands separator; see ``_decimal_commas``.
 _COMMA_NUMBER = re.compile(r"(?<![\d.,])(\d{1,15}),(\d{1,2}|\d{4,15})(?![\d,.])")
 _NUMBER = re.compile(
@@ -91,7 +97,7 @@ def normalise(text: str) -> str:
     """Lower-cased text with superscripts, LaTeX, dashes, times signs and decimal commas rewritten."""
     s = clip(text)
     s = _SUPERSCRIPT_RUN.sub(lambda m: "^" + m.group().translate(_SUPERSCRIPTS), s)
-    s = _GROUPING_SPACE.sub("", s)
+    s = _GROUPING_SPACE.sub("", s).replace("º", "°").replace("˚", "°")  # NFKC would make "º" an "o"
     s = unicodedata.normalize("NFKC", s).lower()
     s = _LATEX_FRAC.sub(r"\1/\2", s)
     s = _LATEX_TEXT.sub(r" \1", s)
@@ -99,6 +105,7 @@ def normalise(text: str) -> str:
     s = _RANGE_TILDE.sub(" to ", s)
     for latex, plain in _SYMBOLS:
         s = s.replace(latex, plain)
+    s = _MINUS_WORD.sub("-", s)
     s = _PERCENT_ZH.sub(r"\1%", s)
     s = _TIMES.sub(" × ", s)
     return _decimal_commas(s)

@@ -118,12 +118,12 @@ _UNITS = (
     _unit("mSv", "equivalent dose", 1e-3, "millisievert", "millisieverts"),
     # fractions and angles
     _unit("%", "percent", 1.0, "percent", "per cent", "pct", "percentage"),
-    _unit("°", "angle", 1.0, "º", "degree", "degrees", "deg", "度"),
+    _unit("°", "angle", 1.0, "degree", "degrees", "deg", "度"),
     # temperatures, base kelvin; a bare "C"/"F" after a number is a temperature scale
-    _unit("°C", "temperature", 1.0, "ºc", "degc", "c", "celsius", "centigrade", "degrees celsius",
+    _unit("°C", "temperature", 1.0, "degc", "c", "celsius", "centigrade", "degrees celsius",
           "degree celsius", "degrees centigrade", "degrees c", "degree c", "deg c", "° c", "摄氏度",
           offset=273.15),
-    _unit("°F", "temperature", 5 / 9, "ºf", "degf", "f", "fahrenheit", "degrees fahrenheit",
+    _unit("°F", "temperature", 5 / 9, "degf", "f", "fahrenheit", "degrees fahrenheit",
           "degree fahrenheit", "degrees f", "degree f", "deg f", "° f", "华氏度",
           offset=273.15 - 32 * 5 / 9),
     _unit("K", "temperature", 1.0, "°k", "kelvin", "kelvins", "degrees kelvin"),
