@@ -145,10 +145,15 @@ def _chinese_value(run: str) -> int | None:
     return total + section + (digit or 0)
 
 
-def chinese_numbers(s: str) -> list[tuple[int, int, Fraction]]:
-    """Chinese numerals used as numbers: "两个" 2, "十二" 12, "二十三" 23; not "第三" (third) nor "一般"."""
-    spans = []
+def chinese_numbers(s: str, limit: int = 1_000) -> list[tuple[int, int, Fraction]]:
+    """Chinese numerals used as numbers: "两个" 2, "十二" 12, "二十三" 23; not "第三" (third) nor "一般".
+
+    Reading stops after ``limit`` numbers (a text with that many is spam to the caller).
+    """
+    spans: list[tuple[int, int, Fraction]] = []
     for m in _CHINESE_RUN.finditer(s):
+        if len(spans) >= limit:
+            break
         if s[m.start() - 1: m.start()] == "第" or not _CHINESE_FOLLOWER.match(s, m.end()):
             continue
         if parse_unit(s, m.start())[0] is not None:  # "千克" (kilogram) is a unit
@@ -192,8 +197,10 @@ _COUNT_PATTERNS = tuple((re.compile(p), value, tier) for p, value, tier in COUNT
 def count_phrases(s: str) -> list[tuple[int, int, Fraction, int]]:
     """Counts said without a numeral: ``(start, end, value, tier)`` for "no lesions", "a single", "both"."""
     found: list[tuple[int, int, Fraction, int]] = []
+    taken = bytearray(len(s))
     for pattern, value, tier in _COUNT_PATTERNS:
         for m in pattern.finditer(s):
-            if not any(start < m.end() and m.start() < end for start, end, _, _ in found):
+            if not any(taken[m.start(): m.end()]):
                 found.append((m.start(), m.end(), Fraction(value), tier))
+                taken[m.start(): m.end()] = b"\x01" * (m.end() - m.start())
     return sorted(found)

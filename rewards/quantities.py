@@ -88,7 +88,7 @@ def _decimal_commas(s: str) -> str:
     a unit); "1,5" with no unit anywhere stays a list of two numbers.
     """
     matches = list(_COMMA_NUMBER.finditer(s))
-    if not any(m.group(1) == "0" or parse_unit(s, m.end())[0] is not None for m in matches):
+    if len(matches) > MAX_QUANTITIES or not any(m.group(1) == "0" or parse_unit(s, m.end())[0] is not None for m in matches):
         return s
     return _COMMA_NUMBER.sub(r"\1.\2", s)
 
@@ -169,6 +169,8 @@ def _slash_pair(s: str, m: re.Match, slash_pairs: bool) -> list[tuple[int, int, 
 def _digit_numbers(s: str, slash_pairs: bool) -> list[tuple[int, int, Fraction]] | None:
     found = []
     for m in _NUMBER.finditer(s):
+        if len(found) > MAX_QUANTITIES:
+            return None
         pair = _slash_pair(s, m, slash_pairs)
         if pair is not None:
             found += pair
@@ -182,10 +184,6 @@ def _digit_numbers(s: str, slash_pairs: bool) -> list[tuple[int, int, Fraction]]
     return found
 
 
-def _overlaps(start: int, end: int, spans: list[tuple[int, int, Fraction]]) -> bool:
-    return any(a < end and start < b for a, b, _ in spans)
-
-
 def _spans(s: str, slash_pairs: bool) -> tuple[list[tuple[int, int, Fraction]], bool] | None:
     """Number spans and whether they are count phrases; numerals win over count phrases.
 
@@ -195,8 +193,11 @@ def _spans(s: str, slash_pairs: bool) -> tuple[list[tuple[int, int, Fraction]], 
     digits = _digit_numbers(s, slash_pairs)
     if digits is None:
         return None
-    numerals = sorted(digits + english_numbers(s) + chinese_numbers(s))
-    phrases = [p for p in count_phrases(s) if not _overlaps(p[0], p[1], numerals)]
+    numerals = sorted(digits + english_numbers(s) + chinese_numbers(s, limit=MAX_QUANTITIES + 1))
+    taken = bytearray(len(s))
+    for start, end, _ in numerals:
+        taken[start:end] = b"\x01" * (end - start)
+    phrases = [p for p in count_phrases(s) if not any(taken[p[0]: p[1]])]
     if numerals:
         values = {value for _, _, value in numerals}
         if any(p[2] not in values for p in phrases) and _ALTERNATIVE.search(s):
