@@ -33,7 +33,7 @@ _BOUND_BEFORE = re.compile(
     r"|<|小于|少于|低于|不到|不足))\s{0,3}" + _APPROX + "$"
 )
 _BOUND_AFTER = re.compile(  # "3 or more", "3 lesions or more", "5个以上"
-    r"(?:\s{1,3}[a-z]{2,20}(?=\s{1,3}(?:or|and)\s)|[个只处枚颗块条例次位名])?"
+    r"(?:\s{1,3}[a-z]{2,20}(?=\s{1,3}(?:or|and)\s|\+)|[个只处枚颗块条例次位名])?"
     r"\s{0,3}(?:(?P<ge>or\s{1,3}(?:more|greater|above|higher|larger|bigger|longer|over)\b"
     r"|and\s{1,3}(?:above|over|up|more|greater|higher)\b|\+(?![\d.])|或?以上|及以上|或更多)"
     r"|(?P<le>or\s{1,3}(?:less|fewer|below|lower|smaller|under|shorter)\b"

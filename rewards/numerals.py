@@ -27,9 +27,11 @@ ORDINAL_WORDS = frozenset(
     [_IRREGULAR_ORDINALS.get(w, w + "th") for w in [*ONES, *TEENS] if w != "zero"]
     + [w[:-1] + "ieth" for w in TENS] + [w + "th" for w in [*SCALES, "hundred"]]
 )
-# "the larger one", "each one": the pronoun "one" is no count.
+# "the larger one", "each one", "the largest one": the pronoun "one" is no count ("only one" is).
 _PRONOUN_BEFORE_ONE = frozenset(
-    "the this that each any every which another other no left right upper lower same last first".split()
+    "the this that each any every which another other no left right same last first next middle larger "
+    "smaller bigger longer shorter wider higher lower upper inner outer former latter older newer denser "
+    "brighter darker thicker thinner".split()
 )
 _WORD = re.compile(r"[a-z]+")
 _WORD_GAP = re.compile(r"[ -]{1,3}")
@@ -80,7 +82,8 @@ class _SpelledNumber:
 
 
 def _is_pronoun_one(word: str, previous: str) -> bool:
-    return word == "one" and (previous in _PRONOUN_BEFORE_ONE or previous.endswith(("er", "est")))
+    superlative = len(previous) > 4 and previous.endswith("est")
+    return word == "one" and (previous in _PRONOUN_BEFORE_ONE or superlative)
 
 
 def _ordinal_follows(s: str, end: int) -> bool:

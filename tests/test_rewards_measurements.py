@@ -116,8 +116,8 @@ def test_any_range_spelling_reads_as_its_range(a: str, b: str, unit: str, spelli
         assert values == pytest.approx(sorted([float(a), float(b)]))
 
 
-@given(st.lists(_VALUES, min_size=2, max_size=3), _LENGTHS, st.sampled_from(["x", " x ", " × ", "×", " by ", "*", " X "]),
-       st.booleans())
+@given(st.lists(_VALUES, min_size=2, max_size=3), _LENGTHS,
+       st.sampled_from(["x", " x ", " × ", "×", " by ", "*", " X "]), st.booleans())
 def test_any_dimension_spelling_reads_in_order(values: list[str], unit: str, sep: str, every: bool) -> None:
     if every and sep in ("x", "*") and len(unit) > 2:
         sep = f" {sep} "  # "3 millimetresx2" is no way to write it
@@ -150,7 +150,8 @@ def test_any_bound_phrasing_reads_as_its_bound(op: str, data, value: str, unit: 
     assert values == pytest.approx([float(value)])
 
 
-@given(st.integers(0, 23), st.integers(1, 59), st.sampled_from([("hour", "minutes"), ("h", "min"), ("hours", "mins")]),
+@given(st.integers(0, 23), st.integers(1, 59),
+       st.sampled_from([("hour", "minutes"), ("h", "min"), ("hours", "mins")]),
        st.sampled_from([" ", " and ", ", "]))
 def test_compound_durations_add_up(hours: int, minutes: int, names: tuple[str, str], joiner: str) -> None:
     m = read_measurement(f"{hours} {names[0]}{joiner}{minutes} {names[1]}")

@@ -1,4 +1,4 @@
-"""The numeric verifier's rules over generated inputs: units, ranges, dimensions, bounds, hedges, spellings."""
+"""The numeric verifier's rules over generated inputs: units, ranges, dimensions, bounds, hedges."""
 
 from __future__ import annotations
 
@@ -40,12 +40,14 @@ def test_a_value_in_any_unit_of_its_dimension_scores_one(dimension: str, value: 
     truth_unit = data.draw(st.sampled_from(_BY_DIMENSION[dimension]))
     answer_unit = data.draw(st.sampled_from(_BY_DIMENSION[dimension]))
     truth = _say(value, truth_unit, data)
-    assert verify_numeric(_say(_in(value, truth_unit, answer_unit), answer_unit, data), truth, {}) == 1.0
-    assert verify_numeric(_say(_in(value * 1.05, truth_unit, answer_unit), answer_unit, data), truth, {}) == 0.0
+    right = _say(_in(value, truth_unit, answer_unit), answer_unit, data)
+    wrong = _say(_in(value * 1.05, truth_unit, answer_unit), answer_unit, data)
+    assert verify_numeric(right, truth, {}) == 1.0
+    assert verify_numeric(wrong, truth, {}) == 0.0
 
 
 @given(st.sampled_from(_CONVERTIBLE), st.sampled_from(_CONVERTIBLE), _MAGNITUDES, st.data())
-def test_a_value_in_another_dimension_scores_zero(truth_dim: str, answer_dim: str, value: float, data) -> None:
+def test_a_value_in_another_dimension_scores_zero(truth_dim: str, answer_dim: str, value: float, data):
     if {truth_dim, answer_dim} in ({truth_dim}, {"angle", "temperature"}):
         return
     truth = _say(value, data.draw(st.sampled_from(_BY_DIMENSION[truth_dim])), data)
@@ -58,7 +60,7 @@ _RANGES = ["{a}-{b} {u}", "{a} - {b} {u}", "{a}–{b} {u}", "{a} to {b}{u}", "be
 
 
 @given(_ONE_DECIMAL, _ONE_DECIMAL, st.sampled_from(_LENGTH), st.sampled_from(_LENGTH), st.data())
-def test_ranges_match_end_by_end_across_units(a: float, b: float, truth_unit: Unit, answer_unit: Unit, data) -> None:
+def test_ranges_match_end_by_end_across_units(a: float, b: float, truth_unit: Unit, answer_unit: Unit, data):
     low, high = sorted([a, b])
     if high - low < 0.2:
         return
@@ -88,7 +90,8 @@ def test_dimensions_match_element_by_element_in_order(
     truth = truth_sep.join(str(v) for v in values) + f" {truth_unit.symbol}"
     converted = [f"{_in(v, truth_unit, answer_unit):.9g}" for v in values]
     suffix = answer_unit.symbol
-    answer = answer_sep.join(f"{v} {suffix}" if every else v for v in converted) + ("" if every else f" {suffix}")
+    answer = answer_sep.join(f"{v} {suffix}" if every else v for v in converted)
+    answer += "" if every else f" {suffix}"
     assert verify_numeric(answer, truth, {}) == 1.0
     if values != values[::-1]:
         assert verify_numeric(answer_sep.join(converted[::-1]) + f" {suffix}", truth, {}) == 0.0
@@ -122,7 +125,8 @@ def test_a_bound_is_no_value_but_matches_the_same_bound(op: str, data, value: fl
 def test_temperatures_convert_between_scales(celsius: float, data) -> None:
     fahrenheit = celsius * 9 / 5 + 32
     truth = data.draw(st.sampled_from([f"{celsius:.2f} °C", f"{celsius:.2f} C", f"{celsius:.2f}℃"]))
-    spelled = data.draw(st.sampled_from(["{f} F", "{f} °F", "{f} degrees Fahrenheit", "{f}℉", "{f} fahrenheit"]))
+    spellings = ["{f} F", "{f} °F", "{f} degrees Fahrenheit", "{f}℉", "{f} fahrenheit"]
+    spelled = data.draw(st.sampled_from(spellings))
     assert verify_numeric(spelled.format(f=f"{fahrenheit:.3f}"), truth, {}) == 1.0
     assert verify_numeric(f"{celsius + 273.15:.3f} K", truth, {}) == 1.0
     assert verify_numeric(spelled.format(f=f"{fahrenheit + 1:.3f}"), truth, {}) == 0.0
@@ -141,7 +145,8 @@ def test_a_comma_before_three_digits_groups_thousands(thousands: int, rest: int)
     assert verify_numeric(f"{thousands},{rest:03d} mm", f"{thousands * 1000 + rest} mm", {}) == 1.0
 
 
-@given(st.integers(min_value=1, max_value=99), st.sampled_from(["{p}%", "{p} %", "{p} percent", "{p} per cent"]))
+@given(st.integers(min_value=1, max_value=99),
+       st.sampled_from(["{p}%", "{p} %", "{p} percent", "{p} per cent"]))
 def test_percentages_in_any_spelling_and_as_fractions(percent: int, spelling: str) -> None:
     answer = spelling.format(p=percent)
     assert verify_numeric(answer, f"{percent}%", {}) == 1.0
@@ -164,8 +169,11 @@ def test_weeks_and_days(weeks: int) -> None:
     assert verify_numeric(f"{weeks * 7} days", f"{weeks} weeks", {}) == 1.0
 
 
-@given(_ONE_DECIMAL, _ONE_DECIMAL, st.sampled_from(["{a} or {b}", "{a}, {b}", "{a} and {b}", "{a} / {b} mm",
-                                                    "{a} mm or {b} mm", "either {a} or {b}", "{a}; actually {b}"]))
+_HEDGES = ["{a} or {b}", "{a}, {b}", "{a} and {b}", "{a} / {b} mm", "{a} mm or {b} mm", "either {a} or {b}",
+           "{a}; actually {b}"]
+
+
+@given(_ONE_DECIMAL, _ONE_DECIMAL, st.sampled_from(_HEDGES))
 def test_several_different_numbers_score_zero(a: float, b: float, spelling: str) -> None:
     if abs(a - b) < 0.2:
         return
@@ -174,8 +182,11 @@ def test_several_different_numbers_score_zero(a: float, b: float, spelling: str)
     assert verify_numeric(answer, f"{b} mm", {}) == 0.0
 
 
-@given(_ONE_DECIMAL, st.sampled_from(["about {v}", "approximately {v}", "~{v}", "around {v}", "roughly {v}",
-                                      "≈{v}", "approx. {v}", "{v}"]), st.sampled_from(["mm", "cm", "kg", "%"]))
+_APPROXIMATE = ["about {v}", "approximately {v}", "~{v}", "around {v}", "roughly {v}", "≈{v}", "approx. {v}",
+                "{v}"]
+
+
+@given(_ONE_DECIMAL, st.sampled_from(_APPROXIMATE), st.sampled_from(["mm", "cm", "kg", "%"]))
 def test_an_approximate_value_is_the_value(value: float, spelling: str, unit: str) -> None:
     assert verify_numeric(spelling.format(v=f"{value} {unit}"), f"{value} {unit}", {}) == 1.0
 
@@ -188,7 +199,10 @@ def test_negative_numbers_stay_negative(value: float, unit: str) -> None:
     assert infer_answer_type(f"-{value}{unit}", {}) == "numeric"
 
 
-@given(_ONE_DECIMAL, _ONE_DECIMAL, st.sampled_from(["{a}-{b} mm", "{a} to {b}", "{a} x {b} cm", "{a} × {b} cm",
-                                                    "> {a} mm", "between {a} and {b} mm", "{a}"]))
+_NUMERIC_TRUTHS = ["{a}-{b} mm", "{a} to {b}", "{a} x {b} cm", "{a} × {b} cm", "> {a} mm",
+                   "between {a} and {b} mm", "{a}"]
+
+
+@given(_ONE_DECIMAL, _ONE_DECIMAL, st.sampled_from(_NUMERIC_TRUTHS))
 def test_ranges_dimensions_and_bounds_are_inferred_numeric(a: float, b: float, spelling: str) -> None:
     assert infer_answer_type(spelling.format(a=a, b=b), {}) == "numeric"
