@@ -12,41 +12,22 @@ import math
 import re
 from dataclasses import dataclass, replace
 
+from rewards.bounds import bound_after, bound_before
 from rewards.quantities import Quantity, normalise, quantities_in
 from rewards.units import convert
 
 KINDS = ("point", "range", "dims", "pair", "bound")
 COMPOUND_DIMENSIONS = frozenset({"time", "length", "mass", "volume"})  # "1 h 30 min", "1 m 70 cm"
 _WINDOW = 48  # characters before a number searched for a bound or "between"
-_APPROX = (
-    r"(?:(?:about|approximately|approx\.?|around|roughly|nearly|almost|circa|ca\.?|some|约|大约)\s{0,3})?"
+_RANGE_INTRO = re.compile(
+    r"(?:\b(?P<between>between)|\bfrom|(?P<zh>介于)|从|在)\s{0,3}(?:(?:about|approximately|roughly)\s{1,3})?$"
 )
-_BOUND_BEFORE = re.compile(
-    r"(?:(?P<ge>\b(?:at\s{1,3}least|no\s{1,3}(?:less|fewer|smaller)\s{1,3}than|not\s{1,3}(?:less|fewer|smaller)"
-    r"\s{1,3}than|(?:a\s{1,3})?minimum\s{1,3}of|minimum|min\.?)|≥|>=|=>|至少|不少于|不低于|不小于|最少)"
-    r"|(?P<le>\b(?:at\s{1,3}most|up\s{1,3}to|no\s{1,3}(?:more|greater|larger|bigger)\s{1,3}than|not\s{1,3}"
-    r"(?:more|greater|larger|bigger)\s{1,3}than|not\s{1,3}exceeding|(?:a\s{1,3})?maximum\s{1,3}of|maximum"
-    r"|max\.?|within)|≤|<=|=<|至多|最多|不超过|不大于|不多于)"
-    r"|(?P<gt>\b(?:(?:more|greater|larger|bigger|higher|longer|wider|older|heavier)\s{1,3}than|over|above"
-    r"|exceeding|exceeds|in\s{1,3}excess\s{1,3}of|beyond|upwards\s{1,3}of)|>|大于|超过|多于|高于|长于)"
-    r"|(?P<lt>\b(?:(?:less|fewer|smaller|lower|shorter|younger|lighter)\s{1,3}than|under|below|beneath)"
-    r"|<|小于|少于|低于|不到|不足))\s{0,3}" + _APPROX + "$"
-)
-_BOUND_AFTER = re.compile(  # "3 or more", "3 lesions or more", "5个以上"
-    r"(?:\s{1,3}[a-z]{2,20}(?=\s{1,3}(?:or|and)\s|\+)|[个只处枚颗块条例次位名])?"
-    r"\s{0,3}(?:(?P<ge>or\s{1,3}(?:more|greater|above|higher|larger|bigger|longer|over)\b"
-    r"|and\s{1,3}(?:above|over|up|more|greater|higher)\b|\+(?![\d.])|或?以上|及以上|或更多)"
-    r"|(?P<le>or\s{1,3}(?:less|fewer|below|lower|smaller|under|shorter)\b"
-    r"|and\s{1,3}(?:below|under|less|fewer|lower)\b|或?以下|及以下|以内))"
-)
-BOUND_OPS = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}
-_RANGE_INTRO = re.compile(r"(?:\b(?P<between>between)|\bfrom|(?P<zh>介于)|从|在)\s{0,3}" + _APPROX + "$")
 _RANGE_GAP = re.compile(r"\s{0,3}(?:-|to|through|至|到)\s{0,3}")
 _BETWEEN_GAP = re.compile(r"\s{0,3}(?:and|&|和|与|之间)\s{0,3}")
 _DIMS_GAP = re.compile(r"\s{0,3}(?:×|by|乘以?)\s{0,3}")
 _PAIR_GAP = re.compile(r"\s{0,2}/\s{0,2}")
 _COMPOUND_GAP = re.compile(r"\s{0,3}(?:,|and|&|又|零)?\s{0,3}")
-_OPERATOR = re.compile(r"[<>≤≥±]")
+_OPERATOR = re.compile(r"[<>≤≥⩽⩾≦≧±]")
 _NOT = re.compile(r"\bnot\b|n't\b|不是")
 _NOT_REACH = re.compile(r"\s{0,3}(?:[^\s.;,!?]{1,20}\s{1,3})?")  # "not 3", "not exactly 3": one word between
 
@@ -135,16 +116,16 @@ def _statement(s: str, found: list[Quantity], i: int, previous_end: int) -> tupl
         if kind in ("range", "pair"):
             break
     start, end = first.start, parts[-1].end
-    bound = _BOUND_BEFORE.search(before)
-    after = _BOUND_AFTER.match(s, end)
+    before_bound, after_bound = bound_before(before), bound_after(s, end)
     op = ""
-    if bound is not None or after is not None:
-        if kind != "point" or (bound is not None and after is not None):
+    if before_bound is not None or after_bound is not None:
+        if kind != "point" or (before_bound is not None and after_bound is not None):
             return None
-        op = BOUND_OPS[(bound or after).lastgroup]
         kind = "bound"
-        start = window_start + bound.start() if bound is not None else start
-        end = after.end() if after is not None else end
+        if before_bound is not None:
+            op, start = before_bound[0], window_start + before_bound[1]
+        else:
+            op, end = after_bound
     elif kind == "range" and intro is not None:
         start = window_start + intro.start()
     if kind == "range":

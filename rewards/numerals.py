@@ -173,18 +173,19 @@ _NOT_A_NOUN = (
     "there it its the a an i we you this that these those they he she is are was were be not and or but so "
     "as if other others additional further more less fewer greater larger smaller bigger higher lower longer "
     "shorter new than one doubt idea answer number value measurement clue information data way comment "
-    "response"
+    "response certain conclusion conclusive definitive reliable access image images picture"
 )
 _NO_NOUN = r"\bno\s{1,3}(?!(?:" + "|".join(_NOT_A_NOUN.split()) + r")\b)(?=[a-z])"
 _MULTIPLIER_CONTEXT = (
     r"(?!\s{1,3}(?:as|the|that|than|normal|its|their|his|her|this|size|bigger|larger|smaller)\b)"
 )
+_CATCH_ALL = r"(?!\s{1,3}of\s{1,3}(?:the\s{1,3})?(?:above|options|choices|answers))"  # "none of the above"
 # (pattern, value, tier): tier 1 phrases count when the answer writes no numeral; tier 2 ("both")
 # counts only when there is neither a numeral nor a tier-1 phrase. Earlier rows win where spans overlap.
 COUNT_PHRASES: tuple[tuple[str, int, int], ...] = (
-    (r"\bnot\s{1,3}(?:a\s{1,3}single|any|one)\b", 0, 1),
+    (r"(?:\bnot|n't)\s{1,3}(?:a\s{1,3}single|any|one)\b", 0, 1),
     (_NO_NOUN, 0, 1),
-    (r"\b(?:none|nil|nothing|neither)\b", 0, 1),
+    (r"\b(?:none|nil|nothing|neither)\b" + _CATCH_ALL, 0, 1),
     (r"没有|未见|未发现|无(?![法关论须需])", 0, 1),
     (r"\b(?:an?\s{1,3})?(?:single|solitary|lone|sole|unifocal)\b|\ban?\s{1,3}isolated\b", 1, 1),
     (r"单个|单发|单一|唯一", 1, 1),

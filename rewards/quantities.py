@@ -51,7 +51,9 @@ _SYMBOLS = (
     ("~", " "), ("∼", " "), ("≈", " "), ("−", "-"), ("–", "-"), ("—", "-"), ("‒", "-"), ("‐", "-"),
     ("‑", "-"), ("⁄", "/"), ("·", "×"), ("⋅", "×"), ("✕", "×"), ("✖", "×"), ("⨯", "×"), ("$", " "),
 )
-_MINUS_WORD = re.compile(r"\bminus\s{1,3}(?=\.?\d)")  # "minus 5" is -5
+_MINUS_WORD = re.compile(r"\b(?:minus|negative)\s{1,3}(?=\.?\d)")  # "minus 5" is -5
+_LATEX_SI = re.compile(r"\\(?:si|qty)\s{0,3}\{([^{}]{1,40})\}\s{0,3}\{([^{}]{1,40})\}")  # \SI{5}{mm}
+_LATEX_NUM = re.compile(r"\\num\s{0,3}\{([^{}]{1,40})\}")
 _PERCENT_ZH = re.compile(r"百分之([\d.]{1,20}|[零〇一二两三四五六七八九十百千]{1,8})")  # "百分之四十五" 45%
 # "3x2 cm", "3 * 2", "3.5cmx2.1cm", "lesion x 2": a times sign between a number (or a length unit, or a
 # word and a blank) and a number.
@@ -63,7 +65,7 @@ _TIMES = re.compile(
 # A comma followed by 1-2 or 4+ digits ("3,5") is no thousands separator; see ``_decimal_commas``.
 _COMMA_NUMBER = re.compile(r"(?<![\d.,])(\d{1,15}),(\d{1,2}|\d{4,15})(?![\d,.])")
 _NUMBER = re.compile(
-    r"""(?<![.^])(?<![^\W\u3400-\u9fff])(?P<sign>[-+]?)
+    r"""(?<![.^])(?<!\^-)(?<!\^\+)(?<![^\W\u3400-\u9fff])(?P<sign>[-+]?)
     (?:(?P<whole>\d+)[ ](?P<mnum>\d+)/(?P<mden>\d+)(?![\d.])
       |(?P<fnum>\d+(?:\.\d+)?)[ ]?/[ ]?(?P<fden>\d+(?:\.\d+)?)
       |(?P<int>\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.(?P<frac>\d+))?
@@ -74,6 +76,15 @@ _NUMBER = re.compile(
     re.X,
 )
 _SYNTAX_POISON = re.compile(r"\*\*|\\frac")  # "9**9**9", a LaTeX fraction we could not read
+# A number after one of these names a thing ("segment 4", "image 2", "day 3"); with other numbers about,
+# it is no quantity of the answer: "the lesion in segment 4 measures 12 mm" states 12 mm.
+LABELS = (
+    "segment", "segments", "image", "images", "slice", "slices", "series", "figure", "fig", "page",
+    "question", "option", "section", "panel", "level", "levels", "visit", "cycle", "phase", "day", "week",
+    "month", "year", "case", "patient", "bed", "lead", "zone", "station", "grade", "stage", "type", "class",
+    "no", "number", "bi-rads", "birads", "li-rads", "lirads", "pi-rads", "pirads", "tirads", "ti-rads",
+)
+_LABEL_BEFORE = re.compile(r"(?:\b(?:" + "|".join(re.escape(w) for w in LABELS) + r")\.?|#)\s{0,2}$")
 _AND_A_HALF = re.compile(r"\s{1,3}and\s{1,3}(?:a|one)\s{1,3}half\b")
 # Words that offer another value: with one, a count phrase that disagrees with the numeral is a hedge.
 _ALTERNATIVE = re.compile(
@@ -101,6 +112,8 @@ def normalise(text: str) -> str:
     s = _GROUPING_SPACE.sub("", s).replace("º", "°").replace("˚", "°")  # NFKC would make "º" an "o"
     s = unicodedata.normalize("NFKC", s).lower()
     s = _LATEX_FRAC.sub(r"\1/\2", s)
+    s = _LATEX_SI.sub(r"\1 \2", s)
+    s = _LATEX_NUM.sub(r"\1", s)
     s = _LATEX_TEXT.sub(r" \1", s)
     s = _LATEX_BRACED_POWER.sub(r"^\1", s)
     s = _RANGE_TILDE.sub(" to ", s)
@@ -195,6 +208,9 @@ def _spans(s: str, slash_pairs: bool) -> tuple[list[tuple[int, int, Fraction]], 
     if digits is None:
         return None
     numerals = sorted(digits + english_numbers(s) + chinese_numbers(s, limit=MAX_QUANTITIES + 1))
+    if len(numerals) > 1:
+        named = [n for n in numerals if _LABEL_BEFORE.search(s, max(0, n[0] - 24), n[0])]
+        numerals = [n for n in numerals if n not in named] if len(named) < len(numerals) else numerals
     taken = bytearray(len(s))
     for start, end, _ in numerals:
         taken[start:end] = b"\x01" * (end - start)

@@ -74,9 +74,9 @@ _UNITS = (
     _unit("cmH2O", "pressure", 0.73556, "cm h2o", "cm of h2o", "cm water", "厘米水柱"),
     _unit("kPa", "pressure", _KPA_IN_MMHG, "kilopascal", "kilopascals", "千帕"),
     # frequencies, base per minute (heart and breathing rates, ultrasound)
-    _unit("bpm", "frequency", 1.0, "/min", "per minute", "per min", "beats per minute", "beats/min",
-          "beat/min", "breaths per minute", "breaths/min", "breath/min", "times per minute",
-          "次/分", "次/分钟", "次每分钟"),
+    _unit("bpm", "frequency", 1.0, "/min", "per minute", "per min", "min^-1", "beats per minute",
+          "beats per min", "beats/min", "beat/min", "breaths per minute", "breaths/min", "breath/min",
+          "times per minute", "次/分", "次/分钟", "次每分钟"),
     _unit("Hz", "frequency", 60.0, "hertz", "赫兹"),
     _unit("kHz", "frequency", 60e3, "kilohertz"),
     _unit("MHz", "frequency", 60e6, "megahertz", "兆赫"),
