@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from rewards.bounds import PREFIXES, SUFFIXES
 from rewards.measurements import plain_measurement, read_measurement
 
 _VALUES = st.decimals(min_value="0.1", max_value="999", places=1).map(lambda d: format(d.normalize(), "f"))
@@ -157,3 +158,31 @@ def test_compound_durations_add_up(hours: int, minutes: int, names: tuple[str, s
     m = read_measurement(f"{hours} {names[0]}{joiner}{minutes} {names[1]}")
     assert m is not None and m.kind == "point"
     assert m.parts[0].value == pytest.approx(hours + minutes / 60)
+
+
+@pytest.mark.parametrize(("op", "phrase"), [(op, p) for op, phrases in PREFIXES.items() for p in phrases])
+def test_every_bound_prefix_in_the_table_makes_a_bound(op: str, phrase: str) -> None:
+    for text in (f"{phrase} 5", f"{phrase} 5 mm", f"{phrase} about 5 mm"):
+        kind, values, _, got_op = _read(text)
+        assert (kind, values, got_op) == ("bound", [5], op), text
+
+
+@pytest.mark.parametrize(("op", "phrase"), [(op, p) for op, phrases in SUFFIXES.items() for p in phrases])
+def test_every_bound_suffix_in_the_table_makes_a_bound(op: str, phrase: str) -> None:
+    for text in (f"5 {phrase}", f"5 mm {phrase}"):
+        kind, values, _, got_op = _read(text)
+        assert (kind, values, got_op) == ("bound", [5], op), text
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("The lesion in segment 4 measures 12 mm", 12), ("image 2 shows 3 nodules", 3),
+     ("on day 3 it was 5 mm", 5), ("BI-RADS 4 mass of 2 cm", 2), ("Grade 2", 2), ("segment 4", 4)],
+)
+def test_a_number_after_a_label_names_a_thing_when_others_are_about(text: str, value: float) -> None:
+    m = read_measurement(text)
+    assert m is not None and m.kind == "point" and m.parts[0].value == value
+
+
+def test_labels_never_hide_a_hedge() -> None:
+    assert read_measurement("segment 4 and segment 7") is None

@@ -122,6 +122,7 @@ def test_ordinals_are_not_counts(ordinal: str, prefix: str) -> None:
         ("none seen", 0),
         ("there are no nodules", 0),
         ("not a single nodule", 0),
+        ("there isn't any nodule", 0),
         ("nothing", 0),
         ("未见结节", 0),
         ("没有", 0),
@@ -141,7 +142,8 @@ def test_count_phrases(text: str, value: int) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["no, there are three", "no more than 3", "no other lesions", "no idea", "twice the normal size",
+    ["no, there are three", "no more than 3", "no other lesions", "no idea", "none of the above",
+     "no image is provided", "twice the normal size",
      "twice as large", "isolated calcifications", "无法确定"],
 )
 def test_phrases_that_are_no_count(text: str) -> None:
