@@ -77,7 +77,8 @@ def _range(low: Quantity, high: Quantity) -> list[Quantity] | None:
 
 
 def _join(s: str, parts: list[Quantity], nxt: Quantity, kind: str, intro: re.Match | None):
-    """How ``nxt`` continues the statement: ``(kind, nxt)`` (its sign may be a dash), or ``None``."""
+    """How ``nxt`` continues the statement: ``(kind, nxt)`` (its sign may be a dash), ``("compound",
+    merged)`` for the last element plus ``nxt`` ("1 hour 30 minutes"), or ``None``."""
     gap = s[parts[-1].end: nxt.start]
     if kind == "point" and not gap.strip() and nxt.value < 0 and s[nxt.start] == "-":
         return "range", replace(nxt, value=-nxt.value, start=nxt.start + 1)  # "3 -5": the dash joins
@@ -90,9 +91,8 @@ def _join(s: str, parts: list[Quantity], nxt: Quantity, kind: str, intro: re.Mat
         return "dims", nxt
     if kind == "point" and _PAIR_GAP.fullmatch(gap):
         return "pair", nxt
-    if kind == "point" and _COMPOUND_GAP.fullmatch(gap) and _compound(parts[-1], nxt) is not None:
-        return "compound", nxt
-    return None
+    merged = _compound(parts[-1], nxt) if kind == "point" and _COMPOUND_GAP.fullmatch(gap) else None
+    return None if merged is None else ("compound", merged)
 
 
 def _statement(s: str, found: list[Quantity], i: int, previous_end: int) -> tuple[Measurement, int] | None:
@@ -108,7 +108,7 @@ def _statement(s: str, found: list[Quantity], i: int, previous_end: int) -> tupl
             break
         how, nxt = joined
         if how == "compound":
-            parts[-1] = _compound(parts[-1], nxt)
+            parts[-1] = nxt
         else:
             kind = how
             parts.append(nxt)
@@ -171,7 +171,7 @@ def _poisoned(leftover: str, statements: list[Measurement]) -> bool:
     return False
 
 
-def same_quantity(a: Quantity, b: Quantity) -> bool:
+def _same_quantity(a: Quantity, b: Quantity) -> bool:
     """The same value, ``b`` converted into ``a``'s unit; a bare number is read in the other's unit."""
     value = b.value
     if a.unit is not None and b.unit is not None:
@@ -183,12 +183,13 @@ def same_quantity(a: Quantity, b: Quantity) -> bool:
 
 def _same_statement(a: Measurement, b: Measurement) -> bool:
     return (a.kind, a.op, len(a.parts)) == (b.kind, b.op, len(b.parts)) and all(
-        same_quantity(x, y) for x, y in zip(a.parts, b.parts, strict=True)
+        _same_quantity(x, y) for x, y in zip(a.parts, b.parts, strict=True)
     )
 
 
-def _read(text: str, slash_pairs: bool) -> tuple[Measurement, str] | None:
-    """The one statement ``text`` makes (repeats in other units allowed) and the text left unread."""
+def _read(text: str, slash_pairs: bool) -> tuple[Measurement, str, int] | None:
+    """The one statement ``text`` makes (repeats in other units allowed; the first written with units
+    is returned), the text left unread, and where the first statement starts."""
     s = normalise(text)
     found = quantities_in(s, slash_pairs)
     statements = _statements(s, found) if found else None
@@ -200,7 +201,7 @@ def _read(text: str, slash_pairs: bool) -> tuple[Measurement, str] | None:
     if not all(_same_statement(statements[0], st) for st in statements[1:]):
         return None
     with_units = [st for st in statements if all(q.unit is not None for q in st.parts)]
-    return (with_units or statements)[0], leftover
+    return (with_units or statements)[0], leftover, statements[0].start
 
 
 def read_measurement(text: str, slash_pairs: bool = False) -> Measurement | None:
@@ -218,8 +219,8 @@ def plain_measurement(text: str, max_extra_words: int) -> Measurement | None:
     read = _read(text, slash_pairs=False)
     if read is None:
         return None
-    measurement, leftover = read
-    if measurement.parts[0].count_phrase or leftover[: measurement.start].strip():
+    measurement, leftover, first_start = read
+    if measurement.parts[0].count_phrase or leftover[:first_start].strip():
         return None
     return measurement if len(leftover.split()) <= max_extra_words else None
 

@@ -99,8 +99,9 @@ def _decimal_commas(s: str) -> str:
     a unit); "1,5" with no unit anywhere stays a list of two numbers.
     """
     matches = list(_COMMA_NUMBER.finditer(s))
-    decimal = any(m.group(1) == "0" or parse_unit(s, m.end())[0] is not None for m in matches)
-    if len(matches) > MAX_QUANTITIES or not decimal:
+    if len(matches) > MAX_QUANTITIES:
+        return s
+    if not any(m.group(1) == "0" or parse_unit(s, m.end())[0] is not None for m in matches):
         return s
     return _COMMA_NUMBER.sub(r"\1.\2", s)
 
