@@ -41,7 +41,7 @@ SUFFIXES: dict[str, tuple[str, ...]] = {
 }
 APPROXIMATE = ("about", "approximately", "approx", "approx.", "around", "roughly", "nearly", "almost",
                "circa", "ca.", "some", "约", "大约")
-_GROUPS = {">": "gt", ">=": "ge", "<": "lt", "<=": "le"}
+_GROUPS = dict(zip(OPS, ("gt", "ge", "lt", "le"), strict=True))  # regex group names
 _OP_OF_GROUP = {group: op for op, group in _GROUPS.items()}
 
 

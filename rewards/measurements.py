@@ -16,7 +16,6 @@ from rewards.bounds import bound_after, bound_before
 from rewards.quantities import Quantity, normalise, quantities_in
 from rewards.units import convert
 
-KINDS = ("point", "range", "dims", "pair", "bound")
 COMPOUND_DIMENSIONS = frozenset({"time", "length", "mass", "volume"})  # "1 h 30 min", "1 m 70 cm"
 _WINDOW = 48  # characters before a number searched for a bound or "between"
 _RANGE_INTRO = re.compile(
@@ -34,7 +33,8 @@ _NOT_REACH = re.compile(r"\s{0,3}(?:[^\s.;,!?]{1,20}\s{1,3})?")  # "not 3", "not
 
 @dataclass(frozen=True)
 class Measurement:
-    """One statement: its ``kind`` (see ``KINDS``), its quantities in order and, for a bound, ``op``."""
+    """One statement: its ``kind`` ("point", "range", "dims", "pair" or "bound"), its quantities in
+    order (a range: low, high) and, for a bound, ``op`` (one of ``rewards.bounds.OPS``)."""
 
     kind: str
     parts: tuple[Quantity, ...]
@@ -187,7 +187,12 @@ def _same_statement(a: Measurement, b: Measurement) -> bool:
     )
 
 
-def _read(text: str, slash_pairs: bool) -> tuple[Measurement, str, int] | None:
+def _is_condition(statement: Measurement) -> bool:
+    """A bound with a unit, such as "larger than 5 mm" in "2 nodules larger than 5 mm"."""
+    return statement.kind == "bound" and statement.parts[0].unit is not None
+
+
+def _read(text: str, slash_pairs: bool, drop_conditions: bool = False) -> tuple[Measurement, str, int] | None:
     """The one statement ``text`` makes (repeats in other units allowed; the first written with units
     is returned), the text left unread, and where the first statement starts."""
     s = normalise(text)
@@ -198,17 +203,22 @@ def _read(text: str, slash_pairs: bool) -> tuple[Measurement, str, int] | None:
     leftover = _blank(s, statements)
     if _poisoned(leftover, statements):
         return None
+    if drop_conditions and not all(_is_condition(st) for st in statements):
+        statements = [st for st in statements if not _is_condition(st)]
     if not all(_same_statement(statements[0], st) for st in statements[1:]):
         return None
     with_units = [st for st in statements if all(q.unit is not None for q in st.parts)]
     return (with_units or statements)[0], leftover, statements[0].start
 
 
-def read_measurement(text: str, slash_pairs: bool = False) -> Measurement | None:
+def read_measurement(
+    text: str, slash_pairs: bool = False, drop_conditions: bool = False
+) -> Measurement | None:
     """What ``text`` states (see the module docstring), or ``None`` for no number, several different
     statements, or a hedge ("not 3", "5 ± 2", an operator we cannot read). With ``slash_pairs``, "120/80"
-    is a pair rather than the fraction 1.5."""
-    read = _read(text, slash_pairs)
+    is a pair rather than the fraction 1.5. With ``drop_conditions``, bounds with a unit are conditions
+    restated from a counting question ("2 nodules larger than 5 mm" states 2) unless nothing else is said."""
+    read = _read(text, slash_pairs, drop_conditions)
     return None if read is None else read[0]
 
 

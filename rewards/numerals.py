@@ -20,7 +20,6 @@ TENS = {w: (i + 2) * 10 for i, w in enumerate(
     "twenty thirty forty fifty sixty seventy eighty ninety".split())}
 MULTIPLIERS = {"hundred": 100, "dozen": 12}
 SCALES = {"thousand": 1_000, "million": 1_000_000}
-NUMBER_WORDS = frozenset([*ONES, *TEENS, *TENS, *MULTIPLIERS, *SCALES])
 _IRREGULAR_ORDINALS = {"one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
                        "nine": "ninth", "twelve": "twelfth"}
 ORDINAL_WORDS = frozenset(

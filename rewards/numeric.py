@@ -103,7 +103,8 @@ def verify_numeric(answer: str, ground_truth: str, extra_info: Mapping[str, Any]
 
     - Point: one value; repeats in other spellings are fine ("3 (three)", "12 mm (1.2 cm)"), several
       different values ("3 or 4"), a range ("3-5") or a bound ("over 5", "at least 3", ">5", "three or
-      more") score 0. "About 5 mm" is the value 5 mm.
+      more") score 0. "About 5 mm" is the value 5 mm. For a bare count, a bound with a unit restates the
+      question's condition and is left out: "2 nodules larger than 5 mm" answers 2.
     - Range truth ("5-10 mm", "0.5 to 1 cm", "between 5 and 10 mm"): a range must match both ends
       (units converted, one unit serves both ends); a single value inside the range also scores 1,
       since the truth's range says which values are right.
@@ -130,7 +131,8 @@ def verify_numeric(answer: str, ground_truth: str, extra_info: Mapping[str, Any]
         same = bool(expected) and normalize_text(answer) == expected
         decided_by(f"numeric: no number in the ground truth; exact text {'matches' if same else 'differs'}")
         return float(same)
-    got = read_measurement(answer, slash_pairs=truth.kind == "pair")
+    bare_count = truth.kind == "point" and truth.parts[0].unit is None
+    got = read_measurement(answer, slash_pairs=truth.kind == "pair", drop_conditions=bare_count)
     if got is not None and got.kind == "pair" and truth.kind == "point":
         truth = read_measurement(ground_truth, slash_pairs=True) or truth  # "120/80" is a pair here
     if got is None:

@@ -239,6 +239,9 @@ def test_verify_numeric(answer: str, truth: str, expected: float) -> None:
         ("有３个结节", "3", 1.0),  # full-width digits
         ("3 nodules in both lungs", "3", 1.0),  # a numeral wins over "both"
         ("No nodules, or maybe 3", "3", 0.0),
+        ("2 nodules larger than 5 mm", "2", 1.0),  # the question's condition, restated
+        ("3 or more nodules over 5 mm", "3", 0.0),
+        ("2 nodules larger than 5 mm", "5 mm", 0.0),
         # bounds are not values
         ("over 5 mm", "5 mm", 0.0),
         ("more than 3", "3", 0.0),
