@@ -206,3 +206,13 @@ _NUMERIC_TRUTHS = ["{a}-{b} mm", "{a} to {b}", "{a} x {b} cm", "{a} × {b} cm", 
 @given(_ONE_DECIMAL, _ONE_DECIMAL, st.sampled_from(_NUMERIC_TRUTHS))
 def test_ranges_dimensions_and_bounds_are_inferred_numeric(a: float, b: float, spelling: str) -> None:
     assert infer_answer_type(spelling.format(a=a, b=b), {}) == "numeric"
+
+
+@given(st.integers(min_value=0, max_value=30), st.sampled_from(["nodules", "lesions", "cysts"]),
+       st.sampled_from(["larger than {v}", "over {v}", "at least {v}", "measuring more than {v}", "> {v}"]),
+       st.sampled_from(["5 mm", "1 cm", "2.5 cm"]))
+def test_a_count_may_restate_the_questions_condition(count: int, noun: str, condition: str, size: str):
+    answer = f"{count} {noun} " + condition.format(v=size)
+    assert verify_numeric(answer, str(count), {}) == 1.0
+    assert verify_numeric(answer, str(count + 1), {}) == 0.0
+    assert verify_numeric(f"{count} or {count + 1} {noun} " + condition.format(v=size), str(count), {}) == 0.0
