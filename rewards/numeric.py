@@ -117,6 +117,10 @@ def verify_numeric(answer: str, ground_truth: str, extra_info: Mapping[str, Any]
       read in the other side's unit ("12" matches "12 mm"); a count phrase ("a single", "no lesions")
       only matches a bare count. A percentage and a bare number match either way: "45%" matches "45"
       and "0.45".
+    - Spellings: digits (full-width too), fractions, LaTeX, English number words, Chinese numerals
+      ("十二", "两个"), decimal commas before a unit ("3,5 cm"; "1,234" is always 1234), counts said
+      without a numeral ("no lesions" 0, "a single nodule" 1, "a pair of" / "both" 2, "twice" 2; a
+      numeral wins over them). Ordinals ("third", "3rd", "第三") are no counts.
     - Tolerance: ``extra_info["numeric_rtol"]`` (relative, default 1e-3) and ``extra_info["numeric_atol"]``
       (absolute, default 1e-9, for a zero ground truth), in the ground truth's unit.
     - A ground truth without one readable statement falls back to equal normalised text.
