@@ -133,9 +133,21 @@ UNITS: dict[str, Unit] = {alias.lower(): unit for unit, aliases in _UNITS for al
 SPACED_ONLY = frozenset({"k"})
 UNITS["k"] = UNITS["kelvin"]
 
-_ALIASES = "|".join(re.escape(a) for a in sorted(UNITS, key=len, reverse=True))
-# Longest alias first so "mm hg" wins over "mm" and "°c" over "°"; a unit ends where letters end.
-_UNIT_AT = re.compile(r"([ \t]{0,3})(" + _ALIASES + r")(?![a-zµμ0-9])")
+
+def _alternatives(aliases: list[str]) -> str:
+    return "|".join(re.escape(a) for a in sorted(aliases, key=len, reverse=True))
+
+
+def _is_chinese(alias: str) -> bool:
+    return any("\u3400" <= c <= "\u9fff" for c in alias)
+
+
+# Longest alias first so "mm hg" wins over "mm" and "°c" over "°"; a unit in Latin letters ends where
+# letters and digits end ("3 mass" has no "m"), a Chinese one may run on ("1小时30分钟").
+_UNIT_AT = re.compile(
+    r"([ \t]{0,3})(?:(" + _alternatives([a for a in UNITS if not _is_chinese(a)]) + r")(?![a-zµμ0-9])"
+    r"|(" + _alternatives([a for a in UNITS if _is_chinese(a)]) + "))"
+)
 # A unit followed by "/kg" or "per day" is a compound unit we do not know: "5 mg/day" is not "5 mg".
 _PER_TAIL = re.compile(r"(?:[ \t]{0,2}/[ \t]{0,2}|[ \t]{1,2}per[ \t]{1,2})([a-zµμ²³0-9.]{1,12})")
 MAX_PER_PARTS = 2
@@ -151,7 +163,7 @@ def parse_unit(text: str, pos: int = 0) -> tuple[Unit | None, int]:
     match = _UNIT_AT.match(text, pos)
     if match is None or (match.group(2) in SPACED_ONLY and not match.group(1)):
         return None, pos
-    unit, end = UNITS[match.group(2)], match.end()
+    unit, end = UNITS[match.group(2) or match.group(3)], match.end()
     parts = []
     for _ in range(MAX_PER_PARTS):
         tail = _PER_TAIL.match(text, end)

@@ -64,6 +64,7 @@ def _read(text: str) -> tuple[str, list[float], list[str | None], str]:
         ("1 h and 30 min", "point", [1.5], ["h"], ""),
         ("2 weeks 3 days", "point", [2 + 3 / 7], ["week"], ""),
         ("1 m 70 cm", "point", [1.7], ["m"], ""),
+        ("1小时30分钟", "point", [1.5], ["h"], ""),
         ("one and a half hours", "point", [1.5], ["h"], ""),
         ("half an hour", "point", [0.5], ["h"], ""),
         ("3,5 cm", "point", [3.5], ["cm"], ""),
