@@ -9,13 +9,14 @@ import math
 import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from rewards.explain import decided_by
 from rewards.measurements import Measurement, read_measurement
 from rewards.quantities import Quantity
 from rewards.registry import register_verifier
-from rewards.text import normalize_text
+from rewards.text import clip, normalize_text
 from rewards.units import Unit, convert
 
 DEFAULT_RTOL = 1e-3
@@ -88,6 +89,12 @@ def _score(got: Measurement, truth: Measurement, tolerance: Tolerance) -> tuple[
     return 1.0, f"{got.kind} equals the ground truth"
 
 
+@lru_cache(maxsize=4096)
+def _read_truth(ground_truth: str, slash_pairs: bool = False) -> Measurement | None:
+    """The ground truth's measurement, cached: every rollout of a prompt shares its ground truth."""
+    return read_measurement(ground_truth, slash_pairs=slash_pairs)
+
+
 def _tolerance(extra_info: Mapping[str, Any], key: str, default: float) -> float:
     value = extra_info.get(key, default)
     if value is None:
@@ -129,7 +136,8 @@ def verify_numeric(answer: str, ground_truth: str, extra_info: Mapping[str, Any]
     tolerance = Tolerance(
         _tolerance(info, "numeric_rtol", DEFAULT_RTOL), _tolerance(info, "numeric_atol", DEFAULT_ATOL)
     )
-    truth = read_measurement(ground_truth)
+    ground_truth = clip(ground_truth)  # the cache key stays small; reading clips to the same length
+    truth = _read_truth(ground_truth)
     if truth is None:
         expected = normalize_text(ground_truth)
         same = bool(expected) and normalize_text(answer) == expected
@@ -138,7 +146,7 @@ def verify_numeric(answer: str, ground_truth: str, extra_info: Mapping[str, Any]
     bare_count = truth.kind == "point" and truth.parts[0].unit is None
     got = read_measurement(answer, slash_pairs=truth.kind == "pair", drop_conditions=bare_count)
     if got is not None and got.kind == "pair" and truth.kind == "point":
-        truth = read_measurement(ground_truth, slash_pairs=True) or truth  # "120/80" is a pair here
+        truth = _read_truth(ground_truth, slash_pairs=True) or truth  # "120/80" is a pair here
     if got is None:
         decided_by("numeric: the answer states no one value (none, several different ones, or a hedge)")
         return 0.0

@@ -112,16 +112,18 @@ def normalise(text: str) -> str:
     s = _SUPERSCRIPT_RUN.sub(lambda m: "^" + m.group().translate(_SUPERSCRIPTS), s)
     s = _GROUPING_SPACE.sub("", s).replace("º", "°").replace("˚", "°")  # NFKC would make "º" an "o"
     s = unicodedata.normalize("NFKC", s).lower()
-    s = _LATEX_FRAC.sub(r"\1/\2", s)
-    s = _LATEX_SI.sub(r"\1 \2", s)
-    s = _LATEX_NUM.sub(r"\1", s)
-    s = _LATEX_TEXT.sub(r" \1", s)
-    s = _LATEX_BRACED_POWER.sub(r"^\1", s)
+    if "\\" in s:
+        s = _LATEX_FRAC.sub(r"\1/\2", s)
+        s = _LATEX_SI.sub(r"\1 \2", s)
+        s = _LATEX_NUM.sub(r"\1", s)
+        s = _LATEX_TEXT.sub(r" \1", s)
+        s = _LATEX_BRACED_POWER.sub(r"^\1", s)
     s = _RANGE_TILDE.sub(" to ", s)
     for latex, plain in _SYMBOLS:
         s = s.replace(latex, plain)
     s = _MINUS_WORD.sub("-", s)
-    s = _PERCENT_ZH.sub(r"\1%", s)
+    if not s.isascii():
+        s = _PERCENT_ZH.sub(r"\1%", s)
     s = _TIMES.sub(" × ", s)
     return _decimal_commas(s)
 
