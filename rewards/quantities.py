@@ -112,7 +112,7 @@ def normalise(text: str) -> str:
     s = _SUPERSCRIPT_RUN.sub(lambda m: "^" + m.group().translate(_SUPERSCRIPTS), s)
     s = _GROUPING_SPACE.sub("", s).replace("º", "°").replace("˚", "°")  # NFKC would make "º" an "o"
     s = unicodedata.normalize("NFKC", s).lower()
-    if "\\" in s:
+    if "\\" in s or "{" in s:
         s = _LATEX_FRAC.sub(r"\1/\2", s)
         s = _LATEX_SI.sub(r"\1 \2", s)
         s = _LATEX_NUM.sub(r"\1", s)
