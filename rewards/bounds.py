@@ -1,8 +1,6 @@
-"""Words that make a number a bound rather than a value: "more than 5", "5 or more", "≥ 5", "5个以上".
+"""Words that make a number a bound, not a value: "more than 5", "5 or more", "≥ 5", "5个以上".
 
-The vocabulary is data (``PREFIXES``, ``SUFFIXES``); add a phrase there and both readers know it. A bound
-word may be followed by a hedge of approximation ("more than about 5") and is still a bound.
-"""
+The vocabulary is data (``PREFIXES``, ``SUFFIXES``): add a phrase there and the readers know it."""
 
 from __future__ import annotations
 
@@ -39,6 +37,7 @@ SUFFIXES: dict[str, tuple[str, ...]] = {
            "and below", "and under", "and less", "and fewer", "and lower", "以下", "或以下", "及以下",
            "以内"),
 }
+# Words allowed between a bound and its number: "more than about 5" is still a bound.
 APPROXIMATE = ("about", "approximately", "approx", "approx.", "around", "roughly", "nearly", "almost",
                "circa", "ca.", "some", "约", "大约")
 _GROUPS = dict(zip(OPS, ("gt", "ge", "lt", "le"), strict=True))  # regex group names

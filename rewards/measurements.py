@@ -1,10 +1,5 @@
-"""What a numeric text states: one value, a range, dimensions, a slash pair or a bound, or nothing.
-
-Quantities next to each other are joined by the words between them: "5-10 mm" and "between 5 and 10 mm"
-are ranges, "3.5 x 2.1 cm" dimensions, "120/80 mmHg" a pair, "1 hour 30 minutes" one duration, and
-"over 5 mm", "three or more", ">5" bounds. A unit written on one element applies to the bare ones.
-A text that states several different things ("3 or 4", "5 mm or a bound") states nothing.
-"""
+"""What a numeric text states: a value, a range ("5-10 mm"), dimensions ("3.5 x 2.1 cm"), a slash pair
+("120/80 mmHg") or a bound ("over 5 mm"), read from its quantities and the words between them."""
 
 from __future__ import annotations
 
@@ -96,7 +91,12 @@ def _join(s: str, parts: list[Quantity], nxt: Quantity, kind: str, intro: re.Mat
 
 
 def _statement(s: str, found: list[Quantity], i: int, previous_end: int) -> tuple[Measurement, int] | None:
-    """The statement that starts with ``found[i]`` and the index after it; ``None`` if malformed."""
+    """The statement that starts with ``found[i]`` and the index after it; ``None`` if malformed.
+
+    Neighbours join by the gap between them: a dash or "to" (or "and" after "between") makes a range,
+    "x"/"by" dimensions, "/" a pair, a smaller unit of the same dimension one compound value ("1 hour
+    30 minutes"). A unit written on one element serves the bare ones ("0.5 to 1 cm").
+    """
     first = found[i]
     window_start = max(previous_end, first.start - _WINDOW)
     before = s[window_start: first.start]
@@ -214,8 +214,8 @@ def _read(text: str, slash_pairs: bool, drop_conditions: bool = False) -> tuple[
 def read_measurement(
     text: str, slash_pairs: bool = False, drop_conditions: bool = False
 ) -> Measurement | None:
-    """What ``text`` states (see the module docstring), or ``None`` for no number, several different
-    statements, or a hedge ("not 3", "5 ± 2", an operator we cannot read). With ``slash_pairs``, "120/80"
+    """What ``text`` states, or ``None`` for no number, several different statements ("3 or 4", a value
+    and a bound), or a hedge ("not 3", "5 ± 2", an operator we cannot read). With ``slash_pairs``, "120/80"
     is a pair rather than the fraction 1.5. With ``drop_conditions``, bounds with a unit are conditions
     restated from a counting question ("2 nodules larger than 5 mm" states 2) unless nothing else is said."""
     read = _read(text, slash_pairs, drop_conditions)
