@@ -169,7 +169,7 @@ def test_ratios_sample_per_source_and_modality(tmp_path):
     _, full = prepare(options(root, tmp_path / "full"))
     _, half = prepare(options(root, tmp_path / "half", ratios={"modality:CT": 0.5}))
     assert full.by_modality["CT"] == 20 and 4 <= half.by_modality["CT"] <= 16
-    assert half.by_modality["(none)"] == 20 and half.dropped_by_ratio == 20 - half.by_modality["CT"]
+    assert half.by_modality["other"] == 20 and half.dropped_by_ratio == 20 - half.by_modality["CT"]
     with pytest.raises(ValueError, match="'vqa_rad' is not one of the sources"):
         prepare(options(root, tmp_path / "x", ratios={"vqa_rad": 0.5}))
     assert parse_ratio("modality:CT=0.2") == ("modality:CT", 0.2)
