@@ -1,4 +1,4 @@
-"""`rlvr data prepare`: bad-row report, --on-error fail, dedup, seeded split, ratios, resizing."""
+"""`rlvr data prepare`: bad rows, --on-error fail, dedup, seeded split, ratios, resizing, option checks."""
 
 from __future__ import annotations
 
@@ -259,3 +259,53 @@ def test_only_test_split_rows_hint_at_official_splits(tmp_path):
     (root / "MM" / "test.jsonl").write_text(json.dumps(line) + "\n")
     with pytest.raises(PrepareError, match="--official-splits train,val,test,none"):
         prepare(PrepareOptions(sources=[("medxpertqa", root)], out_dir=tmp_path / "out"))
+
+
+def _source_that_must_not_be_read(monkeypatch) -> str:
+    from rlvr.data.sources import SOURCES, Source
+
+    def read(root):
+        raise AssertionError("a row was read before the options were checked")
+
+    monkeypatch.setitem(SOURCES, "untouchable", Source("untouchable", "fails when read", read))
+    return "untouchable"
+
+
+@pytest.mark.parametrize("fraction", ["0", "1", "1.5", "-0.1", "nan"])
+def test_bad_val_fraction_is_rejected_before_any_row_is_read(tmp_path, monkeypatch, capsys, fraction):
+    source = _source_that_must_not_be_read(monkeypatch)
+    argv = ["prepare", "--source", source, "--input", str(tmp_path), "--out", str(tmp_path / "out")]
+    assert data_main([*argv, "--val-fraction", fraction]) == 2
+    assert "--val-fraction must be strictly between 0 and 1" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("out", ["a_file", "a_file/below"])
+def test_out_that_is_a_file_is_rejected_before_any_row_is_read(tmp_path, monkeypatch, capsys, out):
+    source = _source_that_must_not_be_read(monkeypatch)
+    (tmp_path / "a_file").write_text("keep me")
+    argv = ["prepare", "--source", source, "--input", str(tmp_path), "--out", str(tmp_path / out)]
+    assert data_main(argv) == 2
+    assert f"{tmp_path / 'a_file'} is a file, not a folder" in capsys.readouterr().err
+    assert (tmp_path / "a_file").read_text() == "keep me"
+
+
+def test_unreadable_embedded_image_is_named_by_file_and_row(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    images = []
+    for shade in (9, 99):
+        good = io.BytesIO()
+        Image.new("RGB", (64, 64), color=(shade, shade, shade)).save(good, format="PNG")
+        images += [{"bytes": good.getvalue(), "path": "a.png"}, {"bytes": b"GIF89a broken", "path": "b.png"}]
+    table = pa.table({"image": images, "question": ["Q1?", "Q2?", "Q3?", "Q4?"], "answer": ["yes"] * 4})
+    (tmp_path / "in" / "data").mkdir(parents=True)
+    parquet = tmp_path / "in" / "data" / "train-00000-of-00001.parquet"
+    pq.write_table(table, parquet)
+    _, report = prepare(PrepareOptions(sources=[("pathvqa", tmp_path / "in")], out_dir=tmp_path / "out"))
+    assert report.rejected["unreadable_image"] == 2
+    assert report.problems[0].startswith(
+        f"{parquet}:1: unreadable image: image 1 of the row: not a readable image"
+    )
+    assert not any("BytesIO" in problem or "0x" in problem for problem in report.problems)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 MAX_QUESTION_CHARS = 20_000  # longer questions are compared on their first 20k characters
 _NOT_WORD = re.compile(r"[\W_]+")  # Unicode-aware: CJK characters are word characters
@@ -31,10 +31,14 @@ def question_digest(question: str) -> int:
     return int.from_bytes(digest(b"question", normalize_question(question).encode(), size=8), "big")
 
 
-def row_digest(image_keys: Iterable[bytes], question: str) -> int:
-    """A 64-bit digest of (the row's image keys in order, its normalised question): the dedup key."""
+def row_digest(image_keys: Iterable[bytes], question: str, options: Mapping[str, str]) -> int:
+    """A 64-bit digest of (the row's image keys in order, its normalised question, its options): the dedup
+    key, so MedQA's 4- and 5-option versions of one question, or MedMCQA stems with other options, are
+    different rows."""
     images = b"".join(image_keys)
-    return int.from_bytes(digest(b"row", images, normalize_question(question).encode(), size=8), "big")
+    choices = "\n".join(f"{letter}:{normalize_question(text)}" for letter, text in sorted(options.items()))
+    key = digest(b"row", images, normalize_question(question).encode(), choices.encode(), size=8)
+    return int.from_bytes(key, "big")
 
 
 def text_group_key(question: str) -> bytes:

@@ -95,7 +95,7 @@ class _Collector:
     def keep(self, checked: CheckedSample) -> None:
         sample, keys = checked.sample, checked.image_keys
         answer_key = int.from_bytes(digest(b"answer", sample.answer.encode(), size=8), "big")
-        if self.dedup.is_duplicate(row_digest(keys, sample.question), answer_key):
+        if self.dedup.is_duplicate(row_digest(keys, sample.question, sample.options), answer_key):
             return
         anchor = self.groups.add_row(keys or [text_group_key(sample.question)])
         self.spool.add(sample, keys, anchor)

@@ -1,4 +1,4 @@
-"""Seeded, order-independent sampling ratios, (images, question) dedup and the train/val split by image group.
+"""Seeded, order-independent sampling ratios, dedup and the train/val split by image group.
 
 Every decision hashes (seed, a key of the row) rather than drawing from a shared RNG, so adding or
 removing rows elsewhere never changes what happens to a given row. Rows that share an image (by
@@ -46,7 +46,8 @@ def kept_by_ratio(ratios: Mapping[str, float], seed: int, source: str, modality:
 
 
 class Deduplicator:
-    """Remembers a 64-bit digest per kept row and of its answer: memory grows by ~100 bytes a row."""
+    """Keeps the first row per (images, question, options) digest and counts later ones, noting those with
+    another answer; remembers two 64-bit digests per kept row (~100 bytes)."""
 
     def __init__(self) -> None:
         self._answers: dict[int, int] = {}

@@ -39,6 +39,8 @@ class ParquetRowWriter:
             path,
             ROW_SCHEMA,
             compression={IMAGE_COLUMN: "NONE"} | {name: "SNAPPY" for name in _other_columns()},
+            # min/max statistics of the image column would be whole images (up to 4 KiB) per page
+            write_statistics=_other_columns(),
             # The dictionary of a row group's images must not spill to plain encoding (1 MiB default).
             dictionary_pagesize_limit=4 * ROW_GROUP_BYTES,
             # Metadata is known only at the end; without an embedded Arrow schema the footer's key-value
