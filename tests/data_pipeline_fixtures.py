@@ -48,6 +48,7 @@ def _record(where: str, row: dict, root: Path) -> RawRecord | Rejected:
         modality=row.get("modality", ""),
         language=row.get("language", "en"),
         body_part=row.get("body_part", ""),
+        notes=[tuple(note) for note in row.get("notes", [])],
         **splits,
     )
 

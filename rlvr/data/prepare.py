@@ -90,6 +90,7 @@ class _Collector:
                         f"{outcome.message()} (run with --on-error skip to leave such rows out)", self.report
                     )
             else:
+                self.report.count_repairs(source, record.notes)
                 self.keep(outcome)
 
     def keep(self, checked: CheckedSample) -> None:

@@ -13,6 +13,7 @@ ERROR_REASONS = (
     "empty_answer",
     "unknown_answer_type",
     "malformed_row",
+    "label_mismatch",  # the answer label and the answer text name different choices (PMC-VQA v1)
 )
 # Reasons a row is left out on purpose (never an error): e.g. SLAKE's Chinese questions.
 FILTER_REASONS = ("other_language", "excluded_split", "benchmark_split")
@@ -38,6 +39,9 @@ class RawRecord:
     benchmark_split: str = ""
     language: str = "en"  # ISO 639-1 code of the question ("en", "zh")
     body_part: str = ""  # organ or region as the set labels it (VQA-RAD image_organ, SLAKE location)
+    # Repairs the converter made while reading, as (kind, detail): ("label_fixed", "label C but the
+    # answer text is choice B's") when a label disagreed with its answer text; the report counts kinds.
+    notes: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ class PrepareReport:
     left_out_by_source: defaultdict[str, Counter] = field(default_factory=_nested)  # source -> reason -> n
     benchmark_held_out: defaultdict[str, Counter] = field(default_factory=_nested)  # source -> split -> n
     benchmark_trained: defaultdict[str, Counter] = field(default_factory=_nested)  # source -> split -> n
+    repairs: defaultdict[str, Counter] = field(default_factory=_nested)  # source -> RawRecord.notes kind -> n
     problems: list[str] = field(default_factory=list)  # first MAX_PRINTED_PROBLEMS bad-row messages
     dropped_by_ratio: int = 0
     duplicates: int = 0
@@ -46,6 +47,10 @@ class PrepareReport:
             self.benchmark_held_out[source][rejected.benchmark_split] += 1
         if rejected.is_error and len(self.problems) < MAX_PRINTED_PROBLEMS:
             self.problems.append(rejected.message())
+
+    def count_repairs(self, source: str, notes: list[tuple[str, str]]) -> None:
+        for kind, _ in notes:
+            self.repairs[source][kind] += 1
 
     @property
     def errors(self) -> int:
@@ -71,6 +76,7 @@ class PrepareReport:
             "benchmark_held_out": {source: dict(c) for source, c in self.benchmark_held_out.items()},
             "allow_benchmark_training": self.allow_benchmark_training,
             "benchmark_rows_trained_on": {source: dict(c) for source, c in self.benchmark_trained.items()},
+            "repairs": {source: dict(counts) for source, counts in self.repairs.items()},
             "dropped_by_ratio": self.dropped_by_ratio,
             "duplicates_dropped": self.duplicates,
             "duplicates_with_other_answer": self.duplicates_with_other_answer,
@@ -119,6 +125,10 @@ class PrepareReport:
             )
             lines.append(f"{kind:<13} {count:>6}  {reason} ({by_source})")
         lines += self._benchmark_lines()
+        for source, counts in sorted(self.repairs.items()):
+            lines += [
+                f"repaired      {count:>6}  {kind} ({source})" for kind, count in sorted(counts.items())
+            ]
         other = self.duplicates_with_other_answer
         lines.append(f"duplicates    {self.duplicates:>6}  dropped ({other} had another answer)")
         if self.dropped_by_ratio:
