@@ -235,12 +235,21 @@ def test_cli_prepare_vqa_rad_and_official_splits(tmp_path, capsys):
     ]
     assert data_main(argv) == 0
     printed = capsys.readouterr().out
-    assert re.search(r"rows written\s+5 ", printed) and re.search(r"filtered\s+1\s+excluded_split", printed)
+    # VQA-RAD's test rows are an official test split and, where the converter tags them, a benchmark split
+    assert re.search(r"rows written\s+5 ", printed)
+    assert re.search(r"filtered\s+1\s+(excluded_split|benchmark_split)", printed)
     train = read_rows(out / "train.parquet")
     assert train[0]["data_source"] == "vqa_rad" and train[0]["extra_info"]["question_type"] == "PRES"
     assert read_metadata(out / "val.parquet")["template"]["name"] == "think_answer"
 
-    assert data_main([*argv, "--official-splits", "train,test", "--out", str(tmp_path / "all")]) == 0
+    everything = [
+        "--official-splits",
+        "train,test",
+        "--allow-benchmark-training",
+        "--out",
+        str(tmp_path / "all"),
+    ]
+    assert data_main([*argv, *everything]) == 0
     assert re.search(r"rows written\s+6 ", capsys.readouterr().out)
 
     assert (

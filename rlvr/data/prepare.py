@@ -118,7 +118,8 @@ def _too_few_rows(kept: int, report: PrepareReport) -> PrepareError:
     if report.rejected["benchmark_split"]:
         hints.append(
             f"{report.rejected['benchmark_split']} rows are in evaluation splits, never trained on unless "
-            "--allow-benchmark-training is given"
+            "--allow-benchmark-training is given (rows of official test splits also need --official-splits "
+            "train,val,test,none)"
         )
     return PrepareError(
         f"only {kept} usable rows: need at least 2 (one train, one val)" + "; ".join(["", *hints]), report
