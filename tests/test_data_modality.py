@@ -58,6 +58,11 @@ RAW_LABELS = [
     ("Retinal OCT", "OCT"),
     ("Colonoscopy", "endoscopy"),
     ("Clinical photograph", "digital photography"),
+    ("SD-OCT", "OCT"),  # hyphen read as a space
+    ("CT-guided biopsy", "CT"),
+    ("MR-angiography", "MRI"),
+    ("H&E", "histopathology"),
+    ("plain film", "X-ray"),
     ("", "other"),
     ("   ", "other"),
     ("doctor's note", "other"),  # "oct" inside a word is not OCT

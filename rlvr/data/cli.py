@@ -61,14 +61,22 @@ def _add_prepare(commands: argparse._SubParsersAction) -> None:
         "--input", action="append", required=True, help="its folder (repeatable, same order)"
     )
     prepare.add_argument("--out", required=True, help="output folder for train.parquet and val.parquet")
-    prepare.add_argument("--val-fraction", type=float, default=0.1, help="share of rows in val (default 0.1)")
+    prepare.add_argument(
+        "--val-fraction",
+        type=float,
+        default=0.1,
+        help="share of image groups in val, strictly between 0 and 1 (default 0.1)",
+    )
     prepare.add_argument("--seed", type=int, default=0, help="seed of sampling and the split (default 0)")
     prepare.add_argument(
         "--ratio",
         action="append",
         default=[],
         metavar="KEY=FRACTION",
-        help="keep this fraction of a source's rows (vqa_rad=0.5) or a modality's (modality:CT=0.2)",
+        help=(
+            "keep this fraction of a source's rows (vqa_rad=0.5) or a modality's (modality:CT=0.2; names "
+            "from the vocabulary X-ray, CT, MRI, ultrasound, ..., other, text, in any case)"
+        ),
     )
     prepare.add_argument("--min-pixels", type=int, default=DEFAULT_MIN_PIXELS, help="upscale smaller images")
     prepare.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, help="downscale larger images")

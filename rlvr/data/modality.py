@@ -1,7 +1,8 @@
 """One modality vocabulary (Lingshu's 12 + ``other`` + ``text``) and the table mapping raw labels onto it.
 
-A raw label is normalised (NFKC, case-folded, hyphens inside words dropped so "Mag-netic" and "X-Ray"
-read "magnetic" and "xray", other punctuation to spaces) and matched against ``PATTERNS``. When it
+A raw label is normalised (NFKC, case-folded, punctuation to spaces) and matched against ``PATTERNS``
+twice: with hyphens inside words read as spaces ("SD-OCT" -> "sd oct") and dropped ("Mag-netic" ->
+"magnetic", "X-Ray" -> "xray"); a modality named in either reading counts. When it
 names one modality, that one; when it names several, the most specific one if the others are its
 broader forms (``REFINES``: "PET/CT" -> PET, "Pathological, Microscopic Images" -> histopathology),
 else ``other``: "Body Scans: MRI, CT scans, and X-rays" (MMMU) could be any of three, and a wrong
@@ -32,7 +33,7 @@ MAX_LABEL_CHARS = 500  # labels are short; a longer one is cut before matching
 # and "ct" never hits "oct"). Abbreviations are whole words; stems end in \w* where plurals vary.
 PATTERNS: dict[str, tuple[str, ...]] = {
     XRAY: (r"x ?rays?", r"radiograph\w*", r"roentgen\w*", r"cxr", r"mammogra\w*", r"fluoroscop\w*",
-           r"dxa", r"dexa", r"panoramic"),
+           r"dxa", r"dexa", r"panoramic", r"plain films?"),
     CT: (r"ct", r"cts", r"computed tomograph\w*", r"computerized tomograph\w*", r"cat scans?", r"cbct",
          r"hrct", r"cta", r"ncct"),
     MRI: (r"mri", r"mr", r"mra", r"fmri", r"magnetic resonance", r"flair", r"t1 ?w\w*", r"t2 ?w\w*",
@@ -41,12 +42,12 @@ PATTERNS: dict[str, tuple[str, ...]] = {
                  r"doppler", r"us", r"usg"),
     MICROSCOPY: (r"microscop\w*", r"micrograph\w*", r"cytolog\w*", r"cytopatholog\w*", r"blood smears?",
                  r"smears?"),
-    HISTOPATHOLOGY: (r"patholog\w*", r"histopatholog\w*", r"histolog\w*", r"h ?e stain\w*", r"whole slide",
-                     r"wsi", r"biopsy slides?", r"immunohistochem\w*", r"ihc"),
+    HISTOPATHOLOGY: (r"patholog\w*", r"histopatholog\w*", r"histolog\w*", r"h e", r"he stain\w*",
+                     r"whole slide", r"wsi", r"biopsy slides?", r"immunohistochem\w*", r"ihc"),
     DERMOSCOPY: (r"dermoscop\w*", r"dermatoscop\w*", r"epiluminescence"),
     FUNDUS: (r"fundus", r"fundoscop\w*", r"funduscop\w*", r"cfp", r"retinal photograph\w*",
              r"retinal images?", r"ophthalmoscop\w*"),
-    OCT: (r"oct", r"optical coherence"),
+    OCT: (r"oct", r"octa", r"optical coherence"),
     PHOTOGRAPHY: (r"photograph\w*", r"photos?", r"clinical images?", r"camera", r"macroscopic"),
     ENDOSCOPY: (r"endoscop\w*", r"colonoscop\w*", r"gastroscop\w*", r"laparoscop\w*", r"bronchoscop\w*",
                 r"cystoscop\w*", r"arthroscop\w*", r"capsule endoscop\w*", r"egd"),
@@ -73,17 +74,19 @@ _HYPHEN_IN_WORD = re.compile(r"(?<=[a-z0-9])[-\u2010\u2011](?=[a-z0-9])")
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
 
 
-def normalize_label(raw: str) -> str:
-    """``"MR (Mag-netic Resonance Imaging)"`` -> ``"mr magnetic resonance imaging"``."""
+def label_readings(raw: str) -> tuple[str, str]:
+    """The label with in-word hyphens as spaces and dropped: "MR (Mag-netic ...)" -> "mr mag netic ...",
+    "mr magnetic ..."."""
     text = unicodedata.normalize("NFKC", str(raw)[:MAX_LABEL_CHARS]).casefold()
-    text = _HYPHEN_IN_WORD.sub("", text)
-    return _NOT_WORD.sub(" ", text.replace("&", " ")).strip()
+    spaced = _NOT_WORD.sub(" ", text).strip()
+    joined = _NOT_WORD.sub(" ", _HYPHEN_IN_WORD.sub("", text)).strip()
+    return spaced, joined
 
 
 def named_modalities(raw: str) -> set[str]:
     """Every vocabulary modality the label names, before the specific-over-broad rule."""
-    label = normalize_label(raw)
-    return {modality for modality, pattern in _COMPILED.items() if pattern.search(label)}
+    readings = label_readings(raw)
+    return {m for m, pattern in _COMPILED.items() if any(pattern.search(reading) for reading in readings)}
 
 
 @lru_cache(maxsize=4096)
