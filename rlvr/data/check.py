@@ -22,6 +22,7 @@ from rlvr.data.fingerprints import digest, normalize_question, question_digest
 from rlvr.data.images import ImageError, decode_image, pixel_digest
 
 MAX_EXAMPLES = 5
+ROW_BITS = 40  # a location is file id << ROW_BITS | row number
 BATCH_ROWS = 64
 
 
@@ -80,27 +81,39 @@ def _question_key(question: str) -> int | None:
 
 
 class OverlapIndex:
-    """Training rows' image and question digests, and evaluation rows to match against them."""
+    """Training rows' image and question digests, and evaluation rows to match against them.
+
+    A row is located by (file, row number), kept as one int per row so that 150k rows cost a few MB.
+    """
 
     def __init__(self) -> None:
         self.train_rows = 0
-        self._images: dict[bytes, str] = {}  # image key -> first training row with it
-        self._text_questions: dict[int, str] = {}  # question of a text-only training row -> the row
-        self._image_questions: dict[int, str] = {}  # question of a training row with images -> the row
-        self._eval: list[tuple[str, tuple[bytes, ...], int | None]] = []
+        self._files: dict[str, int] = {}
+        self._images: dict[bytes, int] = {}  # image key -> first training row with it
+        self._text_questions: dict[int, int] = {}  # question of a text-only training row -> the row
+        self._image_questions: dict[int, int] = {}  # question of a training row with images -> the row
+        self._eval: list[tuple[int, tuple[bytes, ...], int | None]] = []
 
-    def add_train(self, where: str, image_keys: Sequence[bytes], question: str) -> None:
+    def _location(self, file: str, row: int) -> int:
+        return self._files.setdefault(file, len(self._files)) << ROW_BITS | row
+
+    def _where(self, location: int) -> str:
+        names = list(self._files)
+        return f"{names[location >> ROW_BITS]}:{location & ((1 << ROW_BITS) - 1)}"
+
+    def add_train(self, file: str, row: int, image_keys: Sequence[bytes], question: str) -> None:
         self.train_rows += 1
+        location = self._location(file, row)
         for key in image_keys:
-            self._images.setdefault(key, where)
+            self._images.setdefault(key, location)
         q = _question_key(question)
         if q is not None:
-            (self._image_questions if image_keys else self._text_questions).setdefault(q, where)
+            (self._image_questions if image_keys else self._text_questions).setdefault(q, location)
 
-    def add_eval(self, where: str, image_keys: Sequence[bytes], question: str) -> None:
-        self._eval.append((where, tuple(image_keys), _question_key(question)))
+    def add_eval(self, file: str, row: int, image_keys: Sequence[bytes], question: str) -> None:
+        self._eval.append((self._location(file, row), tuple(image_keys), _question_key(question)))
 
-    def _question_match(self, has_images: bool, q: int | None) -> str | None:
+    def _question_match(self, has_images: bool, q: int | None) -> int | None:
         """The training row sharing the question, when one of the two is text-only."""
         if q is None:
             return None
@@ -111,7 +124,7 @@ class OverlapIndex:
     def report(self) -> OverlapReport:
         report = OverlapReport(train_rows=self.train_rows, eval_rows=len(self._eval))
         shared: set[bytes] = set()
-        for where, keys, q in self._eval:
+        for location, keys, q in self._eval:
             seen = [key for key in keys if key in self._images]
             shared.update(seen)
             question_match = self._question_match(bool(keys), q)
@@ -121,10 +134,11 @@ class OverlapIndex:
             if keys and not seen and question_match is None and q in self._image_questions:
                 report.same_question_other_image += 1
             matches = [("image", self._images[key]) for key in seen[:1]]
-            matches += [("question", question_match)] if question_match else []
-            for kind, train_where in matches:
+            matches += [("question", question_match)] if question_match is not None else []
+            for kind, train_location in matches:
                 if len(report.examples) < MAX_EXAMPLES:
-                    report.examples.append(OverlapExample(kind, train_where, where))
+                    example = OverlapExample(kind, self._where(train_location), self._where(location))
+                    report.examples.append(example)
         report.shared_images = len(shared)
         return report
 
@@ -162,8 +176,8 @@ class _PixelKeys:
         return self._memo[raw]
 
 
-def iter_rows(path: Path) -> Iterator[tuple[str, list[bytes], str]]:
-    """(``file:row``, encoded images, question) for each row of an `rlvr data` parquet file."""
+def iter_rows(path: Path) -> Iterator[tuple[int, list[bytes], str]]:
+    """(row number, encoded images, question) for each row of an `rlvr data` parquet file."""
     try:
         parquet = pq.ParquetFile(path)
     except Exception as exc:  # pyarrow raises several types for a file that is not parquet
@@ -179,7 +193,7 @@ def iter_rows(path: Path) -> Iterator[tuple[str, list[bytes], str]]:
     for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=["images", "extra_info"]):
         for row in batch.to_pylist():
             images = [image["bytes"] for image in row["images"] or [] if image and image.get("bytes")]
-            yield f"{path}:{index}", images, str((row["extra_info"] or {}).get("question") or "")
+            yield index, images, str((row["extra_info"] or {}).get("question") or "")
             index += 1
 
 
@@ -194,6 +208,9 @@ def find_overlap(train_paths: Iterable[str | Path], eval_paths: Iterable[str | P
     index, keys = OverlapIndex(), _PixelKeys()
     for files, add in ((train_files, index.add_train), (eval_files, index.add_eval)):
         for path in files:
-            for where, images, question in iter_rows(path):
-                add(where, [keys(data, where, k) for k, data in enumerate(images, start=1)], question)
+            for row, images, question in iter_rows(path):
+                where = f"{path}:{row}"
+                add(
+                    str(path), row, [keys(data, where, k) for k, data in enumerate(images, start=1)], question
+                )
     return index.report()

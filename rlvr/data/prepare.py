@@ -151,7 +151,7 @@ def _write(
                 outputs[split].append(
                     build_row(sample, template, split, index), sum(len(images[key]) for key in new_keys)
                 )
-                add[split](f"{targets[split]}:{index}", item.image_keys, sample.question)
+                add[split](str(targets[split]), index, item.image_keys, sample.question)
                 report.count_written(split, sample)
             outputs[split].end_group()
             progress.update(len(items))

@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 
 from rlvr.data.schema import METADATA_KEY, ROW_SCHEMA
 
-ROW_GROUP_BYTES = 64 << 20  # end a row group (between image groups) once its images reach this size
+ROW_GROUP_BYTES = 32 << 20  # end a row group (between image groups) once its images reach this size
 ROW_GROUP_ROWS = 20_000  # ... or this many rows (text-only sets)
 IMAGE_COLUMN = "images.list.element.bytes"
 
