@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from rlvr.data.fingerprints import digest, normalize_question, question_digest
@@ -184,17 +185,20 @@ def iter_rows(path: Path) -> Iterator[tuple[int, list[bytes], str]]:
         raise ValueError(f"{path}: not a readable parquet file ({exc})") from None
     schema = parquet.schema_arrow
     extra = schema.field("extra_info").type if "extra_info" in schema.names else None
-    if "images" not in schema.names or extra is None or extra.get_field_index("question") < 0:
+    if "images" not in schema.names or not pa.types.is_struct(extra) or extra.get_field_index("question") < 0:
         raise ValueError(
             f"{path}: not an `rlvr data` parquet file: it needs the columns 'images' and "
             "'extra_info.question' (write it with `rlvr data prepare`)"
         )
     index = 0
-    for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=["images", "extra_info"]):
-        for row in batch.to_pylist():
-            images = [image["bytes"] for image in row["images"] or [] if image and image.get("bytes")]
-            yield index, images, str((row["extra_info"] or {}).get("question") or "")
-            index += 1
+    try:
+        for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=["images", "extra_info"]):
+            for row in batch.to_pylist():
+                images = [image["bytes"] for image in row["images"] or [] if image and image.get("bytes")]
+                yield index, images, str((row["extra_info"] or {}).get("question") or "")
+                index += 1
+    except (OSError, pa.ArrowException, TypeError) as exc:
+        raise ValueError(f"{path}: unreadable after row {index} ({exc})") from None
 
 
 def find_overlap(train_paths: Iterable[str | Path], eval_paths: Iterable[str | Path]) -> OverlapReport:

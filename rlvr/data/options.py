@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +54,8 @@ class PrepareOptions:
             raise ValueError(
                 f"--out {out}: {blocker} is a file, not a folder; give a folder for the parquet files"
             )
+        if blocker is not None and not os.access(blocker, os.W_OK | os.X_OK):
+            raise ValueError(f"--out {out}: cannot write in {blocker}; give a folder you can write to")
         if not self.sources:
             raise ValueError("no --source given")
         for name, folder in self.sources:

@@ -34,13 +34,12 @@ class ParquetRowWriter:
 
     def __init__(self, path: Path):
         self.path = path
-        self.rows_written = 0
         self._writer = pq.ParquetWriter(
             path,
             ROW_SCHEMA,
-            compression={IMAGE_COLUMN: "NONE"} | {name: "SNAPPY" for name in _other_columns()},
+            compression={IMAGE_COLUMN: "NONE"} | {name: "SNAPPY" for name in OTHER_COLUMNS},
             # min/max statistics of the image column would be whole images (up to 4 KiB) per page
-            write_statistics=_other_columns(),
+            write_statistics=OTHER_COLUMNS,
             # The dictionary of a row group's images must not spill to plain encoding (1 MiB default).
             dictionary_pagesize_limit=4 * ROW_GROUP_BYTES,
             # Metadata is known only at the end; without an embedded Arrow schema the footer's key-value
@@ -63,7 +62,6 @@ class ParquetRowWriter:
     def flush(self) -> None:
         if self._pending:
             self._writer.write_table(pa.Table.from_pylist(self._pending, schema=ROW_SCHEMA))
-            self.rows_written += len(self._pending)
         self._pending, self._pending_bytes = [], 0
 
     def close(self, metadata: Mapping[str, Any]) -> None:
@@ -91,6 +89,9 @@ def _other_columns() -> list[str]:
     for field in ROW_SCHEMA:
         walk(field.name, field.type)
     return [path for path in paths if path != IMAGE_COLUMN]
+
+
+OTHER_COLUMNS = _other_columns()
 
 
 class OutputFiles:
