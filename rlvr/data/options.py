@@ -56,6 +56,8 @@ class PrepareOptions:
             )
         if blocker is not None and not os.access(blocker, os.W_OK | os.X_OK):
             raise ValueError(f"--out {out}: cannot write in {blocker}; give a folder you can write to")
+        if self.work_dir is not None and not Path(self.work_dir).is_dir():
+            raise ValueError(f"--work-dir {self.work_dir} is not an existing folder")
         if not self.sources:
             raise ValueError("no --source given")
         for name, folder in self.sources:
