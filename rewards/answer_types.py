@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 import re
-import unicodedata
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import Any
 
 from rewards.choice import parse_options
 from rewards.closed import CLOSED_ANSWERS
+from rewards.measurements import plain_measurement
 from rewards.text import clip, normalize_text
 
 ANSWER_TYPES = ("choice", "closed", "numeric", "open")
@@ -30,18 +28,8 @@ ANSWER_TYPE_ALIASES = {
     "free_text": "open",
     "open_ended": "open",
 }
-NUMBER_WORDS = frozenset(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-    "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred "
-    "half".split()
-)
-MAX_UNIT_WORDS = 2  # "12 mm", "120 beats/min", "3 mm hg": a number and at most this many unit words
-
-_NUMBER = re.compile(
-    r"^[-+−]?(?:\d{1,15}(?:[.,]\d{1,15})*|\.\d{1,15})(?:\s{0,4}/\s{0,4}\d{1,15})?"
-    r"(?:\s{0,4}(?:%|[a-zµμ°²³/.]{1,12}(?<!st)(?<!nd)(?<!rd)(?<!th)))?"
-    r"(?:\s+[a-zµμ°²³/.]{1,12}){0,2}$"
-)
+MAX_UNIT_WORDS = 2  # "12 mm", "120 beats/min", "3 lesions": a measurement and at most this many other words
+MAX_NUMERIC_WORDS = 8  # "between 5 and 10 mm", "3 x 2 x 1 cm"; longer ground truths are sentences
 
 
 def infer_answer_type(ground_truth: str, extra_info: Mapping[str, Any] | None) -> str:
@@ -69,24 +57,12 @@ def infer_answer_type(ground_truth: str, extra_info: Mapping[str, Any] | None) -
 
 
 def looks_numeric(text: str) -> bool:
-    """Whether ``text`` is a number with at most a short unit: "3", "-2.5", "1/2", "45%", "12 mm", "two"."""
-    s = unicodedata.normalize("NFKC", text[:200]).strip().lower().rstrip(".")
-    words = s.split()
-    if not words or len(words) > 1 + MAX_UNIT_WORDS:
+    """Whether ``text`` is a measurement with at most a short unit or noun: "3", "-2.5", "1/2", "45%",
+    "12 mm", "two", "5-10 mm", "2 to 3", "3.5 x 2.1 cm", "> 5 mm", "两个"; not "grade 2" or "5th rib"."""
+    s = text[:200]
+    if not s.strip() or len(s.split()) > MAX_NUMERIC_WORDS:
         return False
-    if not (_NUMBER.match(s) or words[0] in NUMBER_WORDS):
-        return False
-    parse_number = _full_parser()
-    return parse_number is None or parse_number(s) is not None
-
-
-@lru_cache(maxsize=1)
-def _full_parser():
-    """``rewards.numeric.parse_number`` when that module is installed, so "numeric" rows stay readable."""
-    try:
-        return importlib.import_module("rewards.numeric").parse_number
-    except (ImportError, AttributeError):
-        return None
+    return plain_measurement(s, MAX_UNIT_WORDS) is not None
 
 
 def _declared_type(declared: object) -> str:

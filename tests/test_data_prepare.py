@@ -1,4 +1,4 @@
-"""`rlvr data prepare`: bad-row report, --on-error fail, dedup, seeded split, ratios, resizing."""
+"""`rlvr data prepare`: bad rows, --on-error fail, dedup, seeded split, ratios, resizing, option checks."""
 
 from __future__ import annotations
 
@@ -169,7 +169,7 @@ def test_ratios_sample_per_source_and_modality(tmp_path):
     _, full = prepare(options(root, tmp_path / "full"))
     _, half = prepare(options(root, tmp_path / "half", ratios={"modality:CT": 0.5}))
     assert full.by_modality["CT"] == 20 and 4 <= half.by_modality["CT"] <= 16
-    assert half.by_modality["(none)"] == 20 and half.dropped_by_ratio == 20 - half.by_modality["CT"]
+    assert half.by_modality["other"] == 20 and half.dropped_by_ratio == 20 - half.by_modality["CT"]
     with pytest.raises(ValueError, match="'vqa_rad' is not one of the sources"):
         prepare(options(root, tmp_path / "x", ratios={"vqa_rad": 0.5}))
     assert parse_ratio("modality:CT=0.2") == ("modality:CT", 0.2)
@@ -235,12 +235,21 @@ def test_cli_prepare_vqa_rad_and_official_splits(tmp_path, capsys):
     ]
     assert data_main(argv) == 0
     printed = capsys.readouterr().out
-    assert re.search(r"rows written\s+5 ", printed) and re.search(r"filtered\s+1\s+excluded_split", printed)
+    # VQA-RAD's test rows are an official test split and, where the converter tags them, a benchmark split
+    assert re.search(r"rows written\s+5 ", printed)
+    assert re.search(r"filtered\s+1\s+(excluded_split|benchmark_split)", printed)
     train = read_rows(out / "train.parquet")
     assert train[0]["data_source"] == "vqa_rad" and train[0]["extra_info"]["question_type"] == "PRES"
     assert read_metadata(out / "val.parquet")["template"]["name"] == "think_answer"
 
-    assert data_main([*argv, "--official-splits", "train,test", "--out", str(tmp_path / "all")]) == 0
+    everything = [
+        "--official-splits",
+        "train,test",
+        "--allow-benchmark-training",
+        "--out",
+        str(tmp_path / "all"),
+    ]
+    assert data_main([*argv, *everything]) == 0
     assert re.search(r"rows written\s+6 ", capsys.readouterr().out)
 
     assert (
@@ -259,3 +268,53 @@ def test_only_test_split_rows_hint_at_official_splits(tmp_path):
     (root / "MM" / "test.jsonl").write_text(json.dumps(line) + "\n")
     with pytest.raises(PrepareError, match="--official-splits train,val,test,none"):
         prepare(PrepareOptions(sources=[("medxpertqa", root)], out_dir=tmp_path / "out"))
+
+
+def _source_that_must_not_be_read(monkeypatch) -> str:
+    from rlvr.data.sources import SOURCES, Source
+
+    def read(root):
+        raise AssertionError("a row was read before the options were checked")
+
+    monkeypatch.setitem(SOURCES, "untouchable", Source("untouchable", "fails when read", read))
+    return "untouchable"
+
+
+@pytest.mark.parametrize("fraction", ["0", "1", "1.5", "-0.1", "nan"])
+def test_bad_val_fraction_is_rejected_before_any_row_is_read(tmp_path, monkeypatch, capsys, fraction):
+    source = _source_that_must_not_be_read(monkeypatch)
+    argv = ["prepare", "--source", source, "--input", str(tmp_path), "--out", str(tmp_path / "out")]
+    assert data_main([*argv, "--val-fraction", fraction]) == 2
+    assert "--val-fraction must be strictly between 0 and 1" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("out", ["a_file", "a_file/below"])
+def test_out_that_is_a_file_is_rejected_before_any_row_is_read(tmp_path, monkeypatch, capsys, out):
+    source = _source_that_must_not_be_read(monkeypatch)
+    (tmp_path / "a_file").write_text("keep me")
+    argv = ["prepare", "--source", source, "--input", str(tmp_path), "--out", str(tmp_path / out)]
+    assert data_main(argv) == 2
+    assert f"{tmp_path / 'a_file'} is a file, not a folder" in capsys.readouterr().err
+    assert (tmp_path / "a_file").read_text() == "keep me"
+
+
+def test_unreadable_embedded_image_is_named_by_file_and_row(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    images = []
+    for shade in (9, 99):
+        good = io.BytesIO()
+        Image.new("RGB", (64, 64), color=(shade, shade, shade)).save(good, format="PNG")
+        images += [{"bytes": good.getvalue(), "path": "a.png"}, {"bytes": b"GIF89a broken", "path": "b.png"}]
+    table = pa.table({"image": images, "question": ["Q1?", "Q2?", "Q3?", "Q4?"], "answer": ["yes"] * 4})
+    (tmp_path / "in" / "data").mkdir(parents=True)
+    parquet = tmp_path / "in" / "data" / "train-00000-of-00001.parquet"
+    pq.write_table(table, parquet)
+    _, report = prepare(PrepareOptions(sources=[("pathvqa", tmp_path / "in")], out_dir=tmp_path / "out"))
+    assert report.rejected["unreadable_image"] == 2
+    assert report.problems[0].startswith(
+        f"{parquet}:1: unreadable image: image 1 of the row: not a readable image"
+    )
+    assert not any("BytesIO" in problem or "0x" in problem for problem in report.problems)

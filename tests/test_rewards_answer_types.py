@@ -40,6 +40,19 @@ from rewards.answer_types import ANSWER_TYPES, infer_answer_type, looks_numeric
         ("1,000", {}, "numeric"),
         ("three", {}, "numeric"),
         ("two lesions", {}, "numeric"),
+        ("5-10 mm", {}, "numeric"),
+        ("2 to 3", {}, "numeric"),
+        ("between 5 and 10 mm", {}, "numeric"),
+        ("3.5 x 2.1 cm", {}, "numeric"),
+        ("5 × 3 cm", {}, "numeric"),
+        ("3 x 2 x 1 cm", {}, "numeric"),
+        ("> 5 mm", {}, "numeric"),
+        ("more than 5", {}, "numeric"),
+        ("-5", {}, "numeric"),
+        ("38.5 °C", {}, "numeric"),
+        ("120/80 mmHg", {}, "numeric"),
+        ("两个", {}, "numeric"),
+        ("１２", {}, "numeric"),
         # everything else -> open
         ("pneumonia", {}, "open"),
         ("left", {}, "open"),
@@ -47,6 +60,12 @@ from rewards.answer_types import ANSWER_TYPES, infer_answer_type, looks_numeric
         ("C5-C6", {}, "open"),
         ("5th rib", {}, "open"),
         ("2 lesions in the right lobe", {}, "open"),
+        ("grade 2", {}, "open"),  # a number after a word is a category
+        ("L4-L5", {}, "open"),
+        ("No fracture", {}, "open"),  # a count phrase is no numeric ground truth
+        ("both", {}, "open"),
+        ("十二指肠", {}, "open"),  # the duodenum
+        ("3/4/2020", {}, "open"),
         ("Vitamin B12 deficiency", {}, "open"),
         ("no evidence of fracture", {}, "open"),  # only bare yes/no words are inferred closed
         ("", {}, "open"),

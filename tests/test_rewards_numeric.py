@@ -1,4 +1,4 @@
-"""Numeric verifier: number formats, units, tolerance, ranges, hedging and hostile input."""
+"""Numeric verifier: number formats, units, tolerance, ranges, dimensions, bounds, counts, hostile input."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rewards import registry
-from rewards.numeric import find_quantities, parse_number, parse_quantity, verify_numeric
+from rewards.explain import recording
+from rewards.measurements import parse_number, parse_quantity
+from rewards.numeric import verify_numeric
+from rewards.quantities import find_quantities
 from rewards.units import UNITS, convert, parse_unit
 
 
@@ -211,6 +214,103 @@ def test_units_convert_within_a_dimension_only() -> None:
 )
 def test_verify_numeric(answer: str, truth: str, expected: float) -> None:
     assert verify_numeric(answer, truth, {}) == expected
+
+
+@pytest.mark.parametrize(
+    ("answer", "truth", "expected"),
+    [
+        # counts in words (issue 10)
+        ("No lesions", "0", 1.0),
+        ("none seen", "0", 1.0),
+        ("There are no nodules.", "0", 1.0),
+        ("A single nodule", "1", 1.0),
+        ("a solitary mass", "1", 1.0),
+        ("an isolated cyst", "1", 1.0),
+        ("a pair of nodules", "2", 1.0),
+        ("Both kidneys", "2", 1.0),
+        ("twice", "2", 1.0),
+        ("twice the normal size", "2", 0.0),  # a multiplier, not a count
+        ("a dozen", "12", 1.0),
+        ("the third", "3", 0.0),  # an ordinal is no count
+        ("3rd", "3", 0.0),
+        ("十二", "12", 1.0),
+        ("二十三", "23", 1.0),
+        ("两个", "2", 1.0),
+        ("有３个结节", "3", 1.0),  # full-width digits
+        ("3 nodules in both lungs", "3", 1.0),  # a numeral wins over "both"
+        ("No nodules, or maybe 3", "3", 0.0),
+        ("2 nodules larger than 5 mm", "2", 1.0),  # the question's condition, restated
+        ("3 or more nodules over 5 mm", "3", 0.0),
+        ("2 nodules larger than 5 mm", "5 mm", 0.0),
+        # bounds are not values
+        ("over 5 mm", "5 mm", 0.0),
+        ("more than 3", "3", 0.0),
+        ("three or more", "3", 0.0),
+        ("up to 10", "10", 0.0),
+        ("≥ 2", "2", 0.0),
+        ("less than 1 cm", "1 cm", 0.0),
+        ("approximately between 4 and 6 mm", "5 mm", 0.0),
+        ("more than 0.5 cm", "> 5 mm", 1.0),  # ... but the same bound matches a bound
+        ("at least 5 mm", "> 5 mm", 0.0),  # strictness is part of a bound
+        ("6 mm", "> 5 mm", 0.0),
+        ("About 5 mm", "5 mm", 1.0),
+        ("~5 mm", "5 mm", 1.0),
+        # ranges: a unit on one side serves both
+        ("0.5 to 1 cm", "5-10 mm", 1.0),
+        ("5–10 mm", "5-10 mm", 1.0),
+        ("between 5 and 10 mm", "5-10 mm", 1.0),
+        ("5-10", "5-10 mm", 1.0),
+        ("7 mm", "5-10 mm", 1.0),
+        ("5-12 mm", "5-10 mm", 0.0),
+        ("5-10 mm", "7 mm", 0.0),
+        # dimensions, in order
+        ("35 x 21 mm", "3.5 x 2.1 cm", 1.0),
+        ("3.5 by 2.1 cm", "3.5 x 2.1 cm", 1.0),
+        ("3.5cm x 2.1cm", "3.5 x 2.1 cm", 1.0),
+        ("30 × 20 × 10 mm", "3 x 2 x 1 cm", 1.0),
+        ("2.1 x 3.5 cm", "3.5 x 2.1 cm", 0.0),
+        ("3.5 x 2.2 cm", "3.5 x 2.1 cm", 0.0),
+        ("3.5 cm", "3.5 x 2.1 cm", 0.0),
+        # unit systems
+        ("38.5 C", "101.3 F", 1.0),
+        ("38.5 degrees Celsius", "38.5 °C", 1.0),
+        ("311.65 K", "38.5 °C", 1.0),
+        ("38.5°", "38.5 °C", 1.0),
+        ("3,5 cm", "3.5 cm", 1.0),
+        ("1,234", "1234", 1.0),
+        ("1 hour 30 minutes", "90 min", 1.0),
+        ("1 hour 30 minutes", "1.5 h", 1.0),
+        ("2 weeks", "14 days", 1.0),
+        ("45 %", "45%", 1.0),
+        ("120 mmHg", "16 kPa", 1.0),
+        ("500 mcg", "0.5 mg", 1.0),
+        ("100 mg/dL", "5.55 mmol/L", 0.0),  # glucose, cholesterol, ... differ: no conversion
+        ("5 mg/kg", "5 mg", 0.0),
+        ("5 mg/day", "5 mg", 0.0),
+        ("120/80", "120/80 mmHg", 1.0),
+        ("120/80 mmHg", "120/80", 1.0),
+        ("80/120 mmHg", "120/80 mmHg", 0.0),
+    ],
+)
+def test_issue_10_cases(answer: str, truth: str, expected: float) -> None:
+    assert verify_numeric(answer, truth, {}) == expected
+
+
+@pytest.mark.parametrize(
+    ("answer", "truth", "rule"),
+    [
+        ("over 5 mm", "5 mm", "numeric: a bound is not a value"),
+        ("5-10 mm", "7 mm", "numeric: a range for a single value is a hedge"),
+        ("7 mm", "5-10 mm", "numeric: a value inside the ground-truth range"),
+        ("2.1 x 3.5 cm", "3.5 x 2.1 cm", "numeric: dims value differs (element 1, in order)"),
+        ("3 or 4", "3", "numeric: the answer states no one value (none, several different ones, or a hedge)"),
+        ("3", "3", "numeric: point equals the ground truth"),
+    ],
+)
+def test_the_deciding_rule_is_recorded(answer: str, truth: str, rule: str) -> None:
+    with recording() as rules:
+        verify_numeric(answer, truth, {})
+    assert rules == [rule]
 
 
 def test_tolerances_come_from_extra_info() -> None:

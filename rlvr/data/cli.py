@@ -1,9 +1,10 @@
-"""`rlvr data synth|prepare|sources|templates`: command-line front end of the data package."""
+"""`rlvr data synth|prepare|check|sources|templates`: command-line front end of the data package."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
 from rlvr.data.templates import DEFAULT_TEMPLATE, TEMPLATES
@@ -44,6 +45,7 @@ def _run_synth(args: argparse.Namespace) -> int:
 
 def _add_prepare(commands: argparse._SubParsersAction) -> None:
     from rlvr.data.images import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS
+    from rlvr.data.options import DEFAULT_LANGUAGES
 
     prepare = commands.add_parser(
         "prepare",
@@ -59,14 +61,22 @@ def _add_prepare(commands: argparse._SubParsersAction) -> None:
         "--input", action="append", required=True, help="its folder (repeatable, same order)"
     )
     prepare.add_argument("--out", required=True, help="output folder for train.parquet and val.parquet")
-    prepare.add_argument("--val-fraction", type=float, default=0.1, help="share of rows in val (default 0.1)")
+    prepare.add_argument(
+        "--val-fraction",
+        type=float,
+        default=0.1,
+        help="share of image groups in val, strictly between 0 and 1 (default 0.1)",
+    )
     prepare.add_argument("--seed", type=int, default=0, help="seed of sampling and the split (default 0)")
     prepare.add_argument(
         "--ratio",
         action="append",
         default=[],
         metavar="KEY=FRACTION",
-        help="keep this fraction of a source's rows (vqa_rad=0.5) or a modality's (modality:CT=0.2)",
+        help=(
+            "keep this fraction of a source's rows (vqa_rad=0.5) or a modality's (modality:CT=0.2; names "
+            "from the vocabulary X-ray, CT, MRI, ultrasound, ..., other, text, in any case)"
+        ),
     )
     prepare.add_argument("--min-pixels", type=int, default=DEFAULT_MIN_PIXELS, help="upscale smaller images")
     prepare.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, help="downscale larger images")
@@ -82,24 +92,51 @@ def _add_prepare(commands: argparse._SubParsersAction) -> None:
         help="which of each set's own splits to read (train,val,test,none); default leaves test sets out",
     )
     prepare.add_argument(
+        "--allow-benchmark-training",
+        action="store_true",
+        help=(
+            "also write rows of the splits the benchmark tables evaluate on (VQA-RAD test, MMMU-Med "
+            "validation, OmniMedVQA, ...); left out by default, and reported loudly when given"
+        ),
+    )
+    prepare.add_argument(
+        "--lang",
+        default=",".join(DEFAULT_LANGUAGES),
+        help="question languages to keep, ISO 639-1 codes (default en; SLAKE also has zh)",
+    )
+    prepare.add_argument(
         "--template", default=DEFAULT_TEMPLATE, choices=sorted(TEMPLATES), help="prompt template"
     )
+    prepare.add_argument(
+        "--work-dir",
+        default=None,
+        help="folder for the temporary image store (about the input images' size; default: system temp)",
+    )
+
+
+def _official_splits(spec: str) -> tuple[str, ...]:
+    names = [name.strip() for name in spec.split(",")]
+    unknown = sorted(set(names) - {"train", "val", "test", "none"})
+    if unknown:
+        raise ValueError(f"--official-splits: unknown split(s) {unknown}; use train, val, test, none")
+    return tuple("" if name == "none" else name for name in names)
 
 
 def _run_prepare(args: argparse.Namespace) -> int:
     from rlvr.data.images import PixelBounds
-    from rlvr.data.prepare import PrepareError, PrepareOptions, prepare
+    from rlvr.data.prepare import (
+        BENCHMARK_WARNING,
+        BenchmarkTrainingWarning,
+        PrepareError,
+        PrepareOptions,
+        prepare,
+    )
     from rlvr.data.splitting import parse_ratio
 
     if len(args.source) != len(args.input):
         raise ValueError(
             f"got {len(args.source)} --source but {len(args.input)} --input: give one --input per source"
         )
-    names = [name.strip() for name in args.official_splits.split(",")]
-    unknown = sorted(set(names) - {"train", "val", "test", "none"})
-    if unknown:
-        raise ValueError(f"--official-splits: unknown split(s) {unknown}; use train, val, test, none")
-    official = tuple("" if name == "none" else name for name in names)
     options = PrepareOptions(
         sources=[(name, Path(folder)) for name, folder in zip(args.source, args.input, strict=True)],
         out_dir=Path(args.out),
@@ -109,10 +146,18 @@ def _run_prepare(args: argparse.Namespace) -> int:
         bounds=PixelBounds(args.min_pixels, args.max_pixels),
         on_error=args.on_error,
         template=args.template,
-        official_splits=official,
+        official_splits=_official_splits(args.official_splits),
+        languages=tuple(code.strip() for code in args.lang.split(",")),
+        allow_benchmark_training=args.allow_benchmark_training,
+        work_dir=Path(args.work_dir) if args.work_dir else None,
     )
+    options.check()
+    if options.allow_benchmark_training:
+        print(f"rlvr data prepare: WARNING: {BENCHMARK_WARNING}", file=sys.stderr)
     try:
-        paths, report = prepare(options)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", BenchmarkTrainingWarning)  # printed above, once
+            paths, report = prepare(options)
     except PrepareError as exc:
         print(exc.report.format(), file=sys.stderr)
         print(f"rlvr data prepare: stopped, nothing written: {exc}", file=sys.stderr)
@@ -120,7 +165,42 @@ def _run_prepare(args: argparse.Namespace) -> int:
     print(report.format())
     for split, path in paths.items():
         print(f"{split}: {path}")
+    if report.benchmark_trained:
+        trained = sum(sum(counts.values()) for counts in report.benchmark_trained.values())
+        print(
+            f"rlvr data prepare: WARNING: {trained} rows of evaluation splits were written", file=sys.stderr
+        )
     return 0
+
+
+def _add_check(commands: argparse._SubParsersAction) -> None:
+    check = commands.add_parser(
+        "check",
+        help="find evaluation rows that training parquet files already contain (exit 1 if any)",
+        description=(
+            "Compare `rlvr data` parquet files: an evaluation row overlaps when a training row has the same "
+            "image (decoded pixels, so a lossless re-encoding still matches) or, when one of the two rows "
+            "is text-only, the same question (case, Unicode form, punctuation and spacing ignored). "
+            "Exit 0: no overlap; 1: overlap found; 2: bad input."
+        ),
+    )
+    for flag, what in (("--train", "training"), ("--eval", "evaluation")):
+        check.add_argument(
+            flag,
+            nargs="+",
+            action="extend",
+            required=True,
+            metavar="PATH",
+            help=f"{what} parquet files, folders (all *.parquet inside) or glob patterns",
+        )
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    from rlvr.data.check import find_overlap
+
+    report = find_overlap(args.train, args.eval)
+    print(report.format())
+    return 1 if report.found else 0
 
 
 def _run_sources(args: argparse.Namespace) -> int:
@@ -145,12 +225,19 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     _add_synth(commands)
     _add_prepare(commands)
+    _add_check(commands)
     commands.add_parser("sources", help="list the dataset converters and the layouts they read")
     commands.add_parser("templates", help="list the prompt templates")
     return parser
 
 
-RUNNERS = {"synth": _run_synth, "prepare": _run_prepare, "sources": _run_sources, "templates": _run_templates}
+RUNNERS = {
+    "synth": _run_synth,
+    "prepare": _run_prepare,
+    "check": _run_check,
+    "sources": _run_sources,
+    "templates": _run_templates,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,29 +1,51 @@
 """`rlvr data prepare`: VQA sets on disk -> checked samples -> ratios, dedup, split -> parquet + report.
 
-Nothing is written until every row has been read and checked; with ``on_error="fail"`` the first bad
-row stops the run with its file and row named, and the output folder is left as it was.
+Two streaming passes in bounded memory. Pass 1 reads every row, leaves out what is not wanted
+(evaluation splits, unasked official splits, other languages, ``--ratio``), checks the rest, stores
+each distinct image once on disk and parks the samples on disk by image group. Pass 2 knows every
+image group, so it assigns splits by seeded hash and writes ``train.parquet``/``val.parquet`` in row
+groups, an image's questions next to each other, while checking train against val for overlap.
+Files appear only when both are complete: with ``on_error="fail"`` the first bad row stops the run
+with its file and row named, and the output folder is left as it was.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+import tempfile
+import warnings
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from tqdm import tqdm
 
-from rewards.answer_types import infer_answer_type
-from rlvr.data.images import ImageError, PixelBounds, normalize_image
-from rlvr.data.io import write_parquet_files
-from rlvr.data.records import RawRecord, Record, Rejected
+from rlvr.data.check import OverlapIndex
+from rlvr.data.fingerprints import digest, row_digest, text_group_key
+from rlvr.data.image_store import ImageStore
+from rlvr.data.modality import to_modality
+from rlvr.data.options import DEFAULT_OFFICIAL_SPLITS, PrepareOptions
+from rlvr.data.records import Record, Rejected
 from rlvr.data.report import PrepareReport
-from rlvr.data.schema import Sample, build_row
+from rlvr.data.samples import CheckedSample, check_record
+from rlvr.data.schema import build_row
+from rlvr.data.selection import left_out
 from rlvr.data.sources import get_source
-from rlvr.data.sources.rows import RowProblem, letter_of
-from rlvr.data.splitting import assign_splits, drop_duplicates, kept_by_ratio
-from rlvr.data.templates import DEFAULT_TEMPLATE, get_template
+from rlvr.data.splitting import Deduplicator, ImageGroups, SplitAssignment, kept_by_ratio
+from rlvr.data.spool import SampleSpool
+from rlvr.data.templates import get_template
+from rlvr.data.writer import OutputFiles
 
-DEFAULT_OFFICIAL_SPLITS = ("train", "val", "")  # official test sets stay out of training unless asked
+__all__ = ["DEFAULT_OFFICIAL_SPLITS", "PrepareError", "PrepareOptions", "prepare"]
+
+SPLITS = ("train", "val")
+BENCHMARK_WARNING = (
+    "--allow-benchmark-training: rows of evaluation splits will be written to the training files; "
+    "scores on those benchmarks will be contaminated"
+)
+
+
+class BenchmarkTrainingWarning(UserWarning):
+    """Evaluation rows may be trained on (``allow_benchmark_training``)."""
 
 
 class PrepareError(RuntimeError):
@@ -34,177 +56,146 @@ class PrepareError(RuntimeError):
         self.report = report
 
 
-@dataclass
-class PrepareOptions:
-    sources: list[tuple[str, Path]]  # (source name, input folder)
-    out_dir: Path
-    val_fraction: float = 0.1
-    seed: int = 0
-    ratios: dict[str, float] = field(default_factory=dict)
-    bounds: PixelBounds = field(default_factory=PixelBounds)
-    on_error: str = "skip"  # or "fail"
-    template: str = DEFAULT_TEMPLATE
-    official_splits: tuple[str, ...] = DEFAULT_OFFICIAL_SPLITS
+class _Collector:
+    """Pass 1: rows in, what to keep checked, deduplicated and parked in the spool by image group."""
 
-    def check(self) -> None:
-        if self.on_error not in ("skip", "fail"):
-            raise ValueError(f"on_error must be 'skip' or 'fail', got {self.on_error!r}")
-        names = {name for name, _ in self.sources}
-        for key in self.ratios:
-            if not key.startswith("modality:") and key not in names:
-                raise ValueError(
-                    f"--ratio {key}=...: {key!r} is not one of the sources given ({', '.join(names)})"
-                )
-        for name, folder in self.sources:
-            get_source(name)
-            if not Path(folder).exists():
-                raise ValueError(f"--input {folder} for source {name!r} does not exist")
+    def __init__(self, options: PrepareOptions, report: PrepareReport, store: ImageStore, spool: SampleSpool):
+        self.options, self.report, self.store, self.spool = options, report, store, spool
+        self.ratios = options.resolved_ratios()
+        self.languages = options.language_set()
+        self.groups = ImageGroups()
+        self.dedup = Deduplicator()
+        self.kept = 0
 
+    def outcome(self, record: Record, source: str) -> CheckedSample | Rejected | None:
+        """The checked sample, why the row is left out, or None when ``--ratio`` samples it away."""
+        reason = left_out(record, self.options, self.languages)
+        if reason is not None or isinstance(record, Rejected):
+            return reason or record
+        modality = to_modality(record.modality, has_images=bool(record.images))
+        if not kept_by_ratio(self.ratios, self.options.seed, source, modality, record.where):
+            return None
+        return check_record(record, source, self.store)
 
-class ImageLoader:
-    """Reads, bounds and re-encodes images once per file (many questions share an image)."""
+    def read(self, source: str, folder: Path) -> None:
+        for record in tqdm(get_source(source).read(Path(folder)), desc=f"reading {source}", unit=" rows"):
+            self.report.rows_read += 1
+            outcome = self.outcome(record, source)
+            if outcome is None:
+                self.report.dropped_by_ratio += 1
+            elif isinstance(outcome, Rejected):
+                self.report.reject(outcome, source)
+                if outcome.is_error and self.options.on_error == "fail":
+                    raise PrepareError(
+                        f"{outcome.message()} (run with --on-error skip to leave such rows out)", self.report
+                    )
+            else:
+                self.report.count_repairs(source, record.notes)
+                self.keep(outcome)
 
-    def __init__(self, bounds: PixelBounds):
-        self.bounds = bounds
-        self._cache: dict[Path, bytes] = {}
+    def keep(self, checked: CheckedSample) -> None:
+        sample, keys = checked.sample, checked.image_keys
+        answer_key = int.from_bytes(digest(b"answer", sample.answer.encode(), size=8), "big")
+        if self.dedup.is_duplicate(row_digest(keys, sample.question, sample.options), answer_key):
+            return
+        anchor = self.groups.add_row(keys or [text_group_key(sample.question)])
+        self.spool.add(sample, keys, anchor)
+        self.kept += 1
 
-    def load(self, ref: Path | bytes) -> bytes:
-        if isinstance(ref, bytes | bytearray):
-            return normalize_image(bytes(ref), self.bounds)
-        if ref not in self._cache:
-            if not ref.is_file():
-                raise FileNotFoundError(ref)
-            self._cache[ref] = normalize_image(ref.read_bytes(), self.bounds)
-        return self._cache[ref]
-
-
-def _answer_type(record: RawRecord) -> str:
-    """The declared type (aliases such as "CLOSED" allowed) or one inferred like the verifiers do."""
-    return infer_answer_type(record.answer, {"answer_type": record.answer_type, "options": record.options})
-
-
-def _choice_letter(record: RawRecord) -> str:
-    """The ground-truth letter of a choice row; an answer given as an option's text maps to its letter."""
-    if record.answer in record.options:
-        return record.answer
-    return letter_of(record.options, record.answer)
+    def finish(self) -> None:
+        self.report.duplicates = self.dedup.dropped
+        self.report.duplicates_with_other_answer = self.dedup.dropped_with_other_answer
+        self.report.images = self.store.counts
 
 
-def to_sample(record: RawRecord, source: str, images: ImageLoader) -> Sample | Rejected:
-    """The checked sample for ``record``, or why it cannot be one."""
-    if not record.question:
-        return Rejected("empty_question", record.where, "the question is empty")
-    if not record.answer:
-        return Rejected("empty_answer", record.where, "the answer is empty")
-    try:
-        answer_type = _answer_type(record)
-    except ValueError as exc:
-        return Rejected("unknown_answer_type", record.where, str(exc))
-    answer = record.answer
-    if answer_type == "choice":
-        try:
-            answer = _choice_letter(record)
-        except RowProblem as problem:
-            return Rejected(problem.reason, record.where, problem.detail)
-    loaded = []
-    for ref in record.images:
-        try:
-            loaded.append(images.load(ref))
-        except FileNotFoundError:
-            return Rejected("missing_image", record.where, f"image file {ref} does not exist")
-        except (ImageError, OSError) as exc:
-            return Rejected(
-                "unreadable_image", record.where, f"{ref if isinstance(ref, Path) else 'image'}: {exc}"
-            )
-    return Sample(
-        data_source=source,
-        question=record.question,
-        answer=answer,
-        answer_type=answer_type,
-        images=loaded,
-        options=record.options,
-        modality=record.modality,
-        question_type=record.question_type,
-        source_id=record.where,
+def _too_few_rows(kept: int, report: PrepareReport) -> PrepareError:
+    hints = []
+    if report.rejected["excluded_split"]:
+        hints.append(
+            f"{report.rejected['excluded_split']} rows are in official splits left out "
+            "(MedXpertQA ships only test.jsonl): pass --official-splits train,val,test,none to use them"
+        )
+    if report.rejected["benchmark_split"]:
+        hints.append(
+            f"{report.rejected['benchmark_split']} rows are in evaluation splits, never trained on unless "
+            "--allow-benchmark-training is given (rows of official test splits also need --official-splits "
+            "train,val,test,none)"
+        )
+    return PrepareError(
+        f"only {kept} usable rows: need at least 2 (one train, one val)" + "; ".join(["", *hints]), report
     )
 
 
-def _outcome(
-    record: Record, name: str, options: PrepareOptions, images: ImageLoader
-) -> Sample | Rejected | None:
-    """The sample a record becomes, why it is left out, or None when ``--ratio`` samples it away."""
-    if isinstance(record, Rejected):
-        return record
-    if record.official_split not in options.official_splits:
-        return Rejected("excluded_split", record.where, f"official split {record.official_split!r}")
-    if not kept_by_ratio(options.ratios, options.seed, name, record.modality, record.where):
-        return None
-    return to_sample(record, name, images)
-
-
-def _read_source(name: str, folder: Path, options: PrepareOptions, report: PrepareReport) -> Iterator[Sample]:
-    images = ImageLoader(options.bounds)
-    records = get_source(name).read(Path(folder))
-    for record in tqdm(records, desc=f"reading {name}", unit=" rows", leave=False):
-        report.rows_read += 1
-        outcome = _outcome(record, name, options, images)
-        if outcome is None:
-            report.dropped_by_ratio += 1
-        elif isinstance(outcome, Rejected):
-            report.reject(outcome)
-            if outcome.is_error and options.on_error == "fail":
-                raise PrepareError(
-                    f"{outcome.message()} (run with --on-error skip to leave such rows out)", report
+def _write(
+    options: PrepareOptions,
+    spool: SampleSpool,
+    store: ImageStore,
+    assignment: SplitAssignment,
+    report: PrepareReport,
+) -> dict[str, Path]:
+    """Pass 2: every image group to its split, rows rendered and streamed out, train/val overlap checked."""
+    template = get_template(options.template)
+    targets = {split: Path(options.out_dir) / f"{split}.parquet" for split in SPLITS}
+    overlap = OverlapIndex()
+    add = {"train": overlap.add_train, "val": overlap.add_eval}
+    progress = tqdm(total=sum(assignment.rows.values()), desc="writing", unit=" rows")
+    with OutputFiles(targets) as outputs, progress:
+        for anchor, items in spool.groups():
+            split = assignment.split_of(anchor)
+            images: dict[bytes, bytes] = {}
+            for item in items:
+                new_keys = [key for key in dict.fromkeys(item.image_keys) if key not in images]
+                images.update((key, store.get(key)) for key in new_keys)
+                sample = replace(item.sample, images=[images[key] for key in item.image_keys])
+                index = report.written[split]
+                outputs[split].append(
+                    build_row(sample, template, split, index), sum(len(images[key]) for key in new_keys)
                 )
-        else:
-            yield outcome
+                add[split](str(targets[split]), index, item.image_keys, sample.question)
+                report.count_written(split, sample)
+            outputs[split].end_group()
+            progress.update(len(items))
+        report.train_val_overlap = overlap.report()
+        return outputs.commit({split: _metadata(options, split, report) for split in SPLITS})
 
 
 def prepare(options: PrepareOptions) -> tuple[dict[str, Path], PrepareReport]:
     """Convert, check, sample, dedup, split, write ``train/val.parquet``; return their paths + the report."""
     options.check()
-    template = get_template(options.template)
-    report = PrepareReport()
-    samples = [s for name, folder in options.sources for s in _read_source(name, folder, options, report)]
-    unique, dropped = drop_duplicates(samples)
-    report.duplicates = len(dropped)
-    report.duplicates_with_other_answer = sum(a.answer != b.answer for a, b in dropped)
-    if len(unique) < 2:
-        hint = ""
-        if report.rejected["excluded_split"]:
-            hint = (
-                f"; {report.rejected['excluded_split']} rows are in official splits left out "
-                "(MedXpertQA ships only test.jsonl): pass --official-splits train,val,test,none to use them"
-            )
-        raise PrepareError(
-            f"only {len(unique)} usable rows: need at least 2 (one train, one val){hint}", report
-        )
-    try:
-        splits = assign_splits(unique, options.val_fraction, options.seed)
-    except ValueError as exc:
-        raise PrepareError(str(exc), report) from exc
-
-    for split, split_samples in splits.items():
-        for sample in split_samples:
-            report.count_written(split, sample.data_source, sample.modality, sample.answer_type)
-    paths = {split: Path(options.out_dir) / f"{split}.parquet" for split in splits}
-    files: dict[Path, tuple[list[dict], Mapping]] = {}
-    for split, split_samples in splits.items():
-        rows = [build_row(sample, template, split, i) for i, sample in enumerate(split_samples)]
-        files[paths[split]] = (rows, _metadata(options, split, report))
-    write_parquet_files(files)
-    return paths, report
+    report = PrepareReport(allow_benchmark_training=options.allow_benchmark_training)
+    if options.allow_benchmark_training:
+        warnings.warn(BENCHMARK_WARNING, BenchmarkTrainingWarning, stacklevel=2)
+    with tempfile.TemporaryDirectory(prefix="rlvr-prepare-", dir=options.work_dir) as work:
+        store = ImageStore(Path(work) / "images.bin", options.bounds)
+        spool = SampleSpool(Path(work))
+        try:
+            collector = _Collector(options, report, store, spool)
+            for source, folder in options.sources:
+                collector.read(source, folder)
+            collector.finish()
+            if collector.kept < 2:
+                raise _too_few_rows(collector.kept, report)
+            try:
+                assignment = SplitAssignment(collector.groups, options.val_fraction, options.seed)
+            except ValueError as exc:
+                raise PrepareError(str(exc), report) from exc
+            return _write(options, spool, store, assignment, report), report
+        finally:
+            spool.close()
+            store.close()
 
 
-def _metadata(options: PrepareOptions, split: str, report: PrepareReport) -> dict:
+def _metadata(options: PrepareOptions, split: str, report: PrepareReport) -> Mapping:
     return {
         "generator": "rlvr.data.prepare",
         "split": split,
         "sources": [{"name": name, "input": str(folder)} for name, folder in options.sources],
         "seed": options.seed,
         "val_fraction": options.val_fraction,
-        "ratios": options.ratios,
+        "ratios": options.resolved_ratios(),
         "official_splits": list(options.official_splits),
+        "languages": sorted(options.language_set()),
+        "allow_benchmark_training": options.allow_benchmark_training,
         "pixel_bounds": {"min_pixels": options.bounds.min_pixels, "max_pixels": options.bounds.max_pixels},
         "on_error": options.on_error,
         "template": get_template(options.template).to_metadata(),

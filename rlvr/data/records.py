@@ -40,7 +40,7 @@ class RawRecord:
     language: str = "en"  # ISO 639-1 code of the question ("en", "zh")
     body_part: str = ""  # organ or region as the set labels it (VQA-RAD image_organ, SLAKE location)
     # Repairs the converter made while reading, as (kind, detail): ("label_fixed", "label C but the
-    # answer text is choice B's") when a label disagreed with its answer text, for the report to count.
+    # answer text is choice B's") when a label disagreed with its answer text; the report counts kinds.
     notes: list[tuple[str, str]] = field(default_factory=list)
 
 

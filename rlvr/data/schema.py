@@ -26,7 +26,11 @@ EXTRA_INFO_FIELDS = [
     pa.field("split", pa.string()),
     pa.field("index", pa.int64()),
     pa.field("question", pa.string()),
-    pa.field("modality", pa.string()),
+    pa.field("modality", pa.string()),  # a name of rlvr.data.modality.MODALITIES for prepared sets
+    pa.field("modality_raw", pa.string()),  # the set's own label, as released
+    pa.field("body_part", pa.string()),  # organ or region as the set labels it ("" if it does not)
+    pa.field("language", pa.string()),  # ISO 639-1 code of the question
+    pa.field("benchmark_split", pa.string()),  # the evaluation split the row belongs to, "" if none
     pa.field("data_source", pa.string()),
     pa.field("question_type", pa.string()),
     pa.field("source_id", pa.string()),  # where the row came from: "file:row" or a generator id
@@ -53,11 +57,15 @@ class Sample:
     question: str
     answer: str
     answer_type: str
-    images: list[bytes] = field(default_factory=list)  # PNG bytes
+    images: list[bytes] = field(default_factory=list)  # encoded images (JPEG or PNG)
     options: dict[str, str] = field(default_factory=dict)  # letter -> text, choice rows only
     modality: str = ""
     question_type: str = ""
     source_id: str = ""
+    modality_raw: str = ""
+    body_part: str = ""
+    language: str = "en"
+    benchmark_split: str = ""
 
 
 def encode_options(options: Mapping[str, str]) -> dict[str, str | None]:
@@ -90,6 +98,10 @@ def build_row(sample: Sample, template: PromptTemplate, split: str, index: int) 
             "index": index,
             "question": sample.question,
             "modality": sample.modality,
+            "modality_raw": sample.modality_raw,
+            "body_part": sample.body_part,
+            "language": sample.language,
+            "benchmark_split": sample.benchmark_split,
             "data_source": sample.data_source,
             "question_type": sample.question_type,
             "source_id": sample.source_id,
