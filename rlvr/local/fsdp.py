@@ -45,8 +45,8 @@ def rank_and_size() -> tuple[int, int]:
 
 def shard_blocks(model: torch.nn.Module, device: str) -> torch.nn.Module:
     """``fully_shard`` each block class the model names in ``_no_split_modules`` (Qwen2.5-VL: the decoder
-    layers and the vision blocks), then the root (embeddings, merger, head). Gradients are summed, not
-    averaged, over ranks: each rank's loss is already weighted by its share of the global mini-batch."""
+    layers and the vision blocks), then the root (embeddings, merger, head). FSDP averages gradients over
+    ranks (gloo has no pre-scaled sum), so a rank scales its loss by the group size to sum them."""
     block_names = set(getattr(model, "_no_split_modules", None) or ())
     if not block_names:
         raise ValueError(
@@ -57,9 +57,7 @@ def shard_blocks(model: torch.nn.Module, device: str) -> torch.nn.Module:
     for module in model.modules():
         if type(module).__name__ in block_names:
             fully_shard(module, mesh=mesh)
-            module.set_gradient_divide_factor(1.0)
     fully_shard(model, mesh=mesh)
-    model.set_gradient_divide_factor(1.0)
     return model
 
 

@@ -212,9 +212,11 @@ class PolicyWorker:
                 micro_batch_share(micro_mask, mini_mask, self.loss.loss_agg_mode),
                 micro_batch_share(micro_mask, mini_mask, "token-mean"),  # verl's value loss is a token-mean
             )
-            for key, value in self._accumulate(batch.select(micro, self.device), *shares).items():
+            # FSDP averages gradients over ranks: scaling by the group size makes that a sum
+            scaled = [share * self.world_size for share in shares]
+            for key, value in self._accumulate(batch.select(micro, self.device), *scaled).items():
                 metrics[key] = metrics.get(key, 0.0) + value
-        metrics = all_reduce_sum(metrics)
+        metrics = {key: value / self.world_size for key, value in all_reduce_sum(metrics).items()}
         metrics["actor/grad_norm"] = clip_gradients(list(self.model.parameters()), self.grad_clip)
         self.optimizer.step()
         if self.critic is not None:
