@@ -64,8 +64,14 @@ def start_group(model_path, workers: int, **kwargs) -> PolicyGroup:
     actor = ray.remote(num_cpus=1)(PolicyWorker)
     return PolicyGroup(
         [
-            actor.remote(str(model_path), str(model_path), rank=rank, world_size=workers,
-                         group_address=address, **kwargs)  # fmt: skip
+            actor.remote(
+                str(model_path),
+                str(model_path),
+                rank=rank,
+                world_size=workers,
+                group_address=address,
+                **kwargs,
+            )  # fmt: skip
             for rank in range(workers)
         ]
     )

@@ -17,9 +17,9 @@ from rlvr.local.rollout import RolloutWorker
 from rlvr.local.weight_sync import stream_weights, weight_buckets
 
 DTYPES = (torch.float32, torch.bfloat16, torch.float16)
-tensors = st.lists(
-    st.tuples(st.integers(0, 300), st.sampled_from(DTYPES)), min_size=0, max_size=30
-).map(lambda specs: [(f"w{i}", torch.randn(n).to(dtype)) for i, (n, dtype) in enumerate(specs)])
+tensors = st.lists(st.tuples(st.integers(0, 300), st.sampled_from(DTYPES)), min_size=0, max_size=30).map(
+    lambda specs: [(f"w{i}", torch.randn(n).to(dtype)) for i, (n, dtype) in enumerate(specs)]
+)
 
 
 @settings(max_examples=60)

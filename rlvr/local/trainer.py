@@ -184,10 +184,7 @@ def start_actors(
 ) -> Actors:
     """The rollout actor and ``cluster.policy_workers`` policy ranks, in a placement group reserved from
     ``cluster.*`` (a cluster too small is an error naming the resource); ``state_dir``: resume from it."""
-    plan = plan_placement(
-        settings.policy_workers, settings.nodes, settings.gpus_per_node, settings.tensor_parallel_size,
-        settings.cpus_per_worker,
-    )  # fmt: skip
+    plan = placement_plan(settings)
     group = reserve(plan)
 
     def resources(index: int) -> dict[str, Any]:
@@ -247,6 +244,19 @@ def start_actors(
     return Actors(rollout=rollout, policy=policy, placement=group, nodes=bundle_nodes(group))
 
 
+def placement_plan(settings: LoopSettings):
+    return plan_placement(
+        settings.policy_workers, settings.nodes, settings.gpus_per_node, settings.tensor_parallel_size,
+        settings.cpus_per_worker,
+    )  # fmt: skip
+
+
+def local_cpus(settings: LoopSettings) -> float:
+    """CPUs of the Ray this run starts on its own machine: the cores, or the actors' CPUs when they ask for
+    more (rollout and update take turns, so the actors may outnumber the cores)."""
+    return max(float(os.cpu_count() or 1), placement_plan(settings).totals().get("CPU", 0.0))
+
+
 def stop_actors(actors: Actors) -> None:
     """End the actors and free their placement group (the next run in this Ray session reserves anew)."""
     from ray.util.placement_group import remove_placement_group
@@ -290,7 +300,9 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     previous_wall = state.wall_seconds
     owns_ray = not ray.is_initialized()
     if owns_ray:
-        ray.init(address=cfg.cluster.get("address") or None, include_dashboard=False, log_to_driver=True)
+        address = cfg.cluster.get("address") or os.environ.get("RAY_ADDRESS") or None
+        local = {} if address else {"num_cpus": local_cpus(settings)}
+        ray.init(address=address, include_dashboard=False, log_to_driver=True, **local)
     sink = actors = None
     try:
         model_path = resume_from / HF_DIR if resume_from is not None else start_policy

@@ -31,10 +31,22 @@ def sampling_kwargs(
 
 
 class WeightLoader:
-    """Mixed into vLLM's worker (``worker_extension_cls``): loads one bucket of HF-named tensors."""
+    """Mixed into vLLM's worker (``worker_extension_cls``): loads one sync's buckets of HF-named tensors with
+    vLLM's layerwise reload (the layout its kernels use is rebuilt as each layer's weights complete)."""
 
-    def load_weight_bucket(self, tensors: dict[str, torch.Tensor]) -> int:
-        self.model_runner.model.load_weights(weights=tensors.items())  # type: ignore[attr-defined]
+    def load_weight_bucket(self, tensors: dict[str, torch.Tensor], first: bool, last: bool) -> int:
+        from vllm.model_executor.model_loader.reload import (
+            finalize_layerwise_reload,
+            initialize_layerwise_reload,
+        )
+
+        runner = self.model_runner  # type: ignore[attr-defined]
+        model = runner.get_model()
+        if first:
+            initialize_layerwise_reload(model)
+        model.load_weights(weights=tensors.items())
+        if last:
+            finalize_layerwise_reload(model, runner.model_config)
         return len(tensors)
 
 
@@ -53,10 +65,15 @@ class VLLMEngine:
         from vllm import LLM
 
         device = "cuda" if torch.cuda.is_available() else "cpu"
+        options: dict[str, Any] = {}
         if device == "cpu":
             os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", CPU_KV_CACHE_GB)
-        options: dict[str, Any] = {}
-        if device == "cuda":
+            # Engine and worker in this process: each spawned process re-imports vLLM and torch (minutes on
+            # a busy 2-core machine), and the rollout actor already is a process of its own.
+            os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
+            if tensor_parallel_size == 1:
+                options["distributed_executor_backend"] = "uni"
+        else:
             options["gpu_memory_utilization"] = gpu_memory_utilization
             # worker processes on this actor's GPUs, rather than vLLM asking Ray for more
             options["distributed_executor_backend"] = "mp" if tensor_parallel_size > 1 else None
@@ -88,9 +105,14 @@ class VLLMEngine:
         outputs = self.llm.generate(requests, params, use_tqdm=False)
         return [list(output.outputs[0].token_ids) for output in outputs]
 
-    def load_weights(self, tensors: dict[str, torch.Tensor]) -> None:
-        """Load one bucket of the policy's parameters (HF names) into every worker of the engine."""
-        self.llm.collective_rpc("load_weight_bucket", args=(tensors,))
+    def load_weights(self, tensors: dict[str, torch.Tensor], first: bool, last: bool) -> None:
+        """Load one bucket of a sync of the policy's parameters (HF names) into every worker of the engine;
+        after the ``last``, cached prefixes and image encodings (of the old weights) are dropped."""
+        self.llm.collective_rpc("load_weight_bucket", args=(tensors, first, last))
+        if last:
+            self.llm.reset_prefix_cache()
+            self.llm.reset_mm_cache()
+            self.llm.llm_engine.reset_encoder_cache()
 
     def response_log_probs(
         self, requests: list[dict[str, Any]], responses: list[list[int]]
