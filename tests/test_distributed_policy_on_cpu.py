@@ -3,23 +3,14 @@ gathered in buckets, checkpoints that resume with another number of ranks."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import ray
 import torch
+from distributed_fixtures import as_tensors, fixed_batch, policy_kwargs, start_group
 
 from base_training.tiny import build_tiny_qwen2_5_vl
-from rlvr.data.io import read_rows
-from rlvr.data.synth import write_synth
-from rlvr.local.algorithm import LossSettings
-from rlvr.local.fsdp import free_address
 from rlvr.local.policy import PolicyWorker, TrainBatch
-from rlvr.local.policy_group import PolicyGroup
-from rlvr.local.prompts import encode_prompts
-from rlvr.local.rollout import RolloutWorker, pad_responses
 from rlvr.local.sharded_state import HF_DIR, SHARDED_DIR
-
-TEXTS = ["<think>a</think><answer>yes</answer>", "no", "<answer>lesion</answer>", "a b c d e f"] * 2
 
 
 @pytest.fixture(scope="module")
@@ -36,49 +27,7 @@ def tiny_model(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def batch(tiny_model, tmp_path_factory) -> TrainBatch:
-    """Eight responses of uneven length to four prompts with images; random advantages, a fixed reference."""
-    rows = read_rows(write_synth(tmp_path_factory.mktemp("synth"), n=20, seed=0)["train"])
-    rollout = RolloutWorker(str(tiny_model), "hf")
-    tokenizer = rollout.processor.tokenizer
-    ids, mask = pad_responses(
-        [tokenizer(t, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id] for t in TEXTS],
-        rollout.eos_ids, rollout.pad_id, width=16,
-    )  # fmt: skip
-    assert len(set(mask.sum(-1).tolist())) > 1  # uneven lengths: the loss weighting matters
-    prompts = encode_prompts(rollout.processor, [r for r in rows[:4] for _ in range(2)], 256)
-    generator = torch.Generator().manual_seed(0)
-    return TrainBatch(
-        prompts, ids, mask,
-        advantages=torch.randn(8, 1, generator=generator).expand(ids.shape).contiguous(),
-        ref_log_prob=-2.0 + 0.5 * torch.randn(ids.shape, generator=generator),
-    )  # fmt: skip
-
-
-def policy_kwargs(loss_agg_mode: str) -> dict:
-    loss = LossSettings(loss_agg_mode=loss_agg_mode, use_kl_loss=True, kl_coef=0.1, entropy_coeff=0.01)
-    return {"lr": 1e-3, "loss": loss, "micro_batch_size": 2, "log_prob_micro_batch_size": 2, "threads": 1}
-
-
-def start_group(model_path, workers: int, **kwargs) -> PolicyGroup:
-    address = ray.get(ray.remote(free_address).remote()) if workers > 1 else None
-    actor = ray.remote(num_cpus=1)(PolicyWorker)
-    return PolicyGroup(
-        [
-            actor.remote(
-                str(model_path),
-                str(model_path),
-                rank=rank,
-                world_size=workers,
-                group_address=address,
-                **kwargs,
-            )  # fmt: skip
-            for rank in range(workers)
-        ]
-    )
-
-
-def as_tensors(weights) -> dict[str, torch.Tensor]:
-    return {name: torch.from_numpy(np.array(bits)).view(dtype) for name, (bits, dtype) in weights.items()}
+    return fixed_batch(tiny_model, tmp_path_factory.mktemp("synth"))
 
 
 @pytest.mark.parametrize("loss_agg_mode", ["token-mean", "seq-mean-token-mean"])

@@ -11,11 +11,13 @@ import ray
 from ray.util.placement_group import placement_group, placement_group_table, remove_placement_group
 from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
 
+from rlvr.verl_backend import ClusterError
+
 RESERVE_TIMEOUT_S = 120.0
 
 
-class PlacementError(RuntimeError):
-    """The Ray cluster cannot hold the recipe's actors."""
+class PlacementError(ClusterError):
+    """The Ray cluster cannot hold the recipe's actors (`rlvr train` prints it as a cluster error)."""
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,11 @@ import torch
 from rlvr.local.policy import TrainBatch, select_rows
 from rlvr.local.prompts import PromptBatch
 from rlvr.local.weight_sync import DEFAULT_BUCKET_BYTES
+from rlvr.verl_backend import ClusterError
 
 
-class PolicyWorkerLost(RuntimeError):
-    """A policy rank died or failed; the group was stopped (its peers would wait in a collective)."""
+class PolicyWorkerLost(ClusterError):
+    """A policy rank died; the group was stopped (its peers would wait in a collective)."""
 
 
 class PolicyGroup:
