@@ -91,8 +91,8 @@ def test_the_engine_scores_with_the_policy_weights_after_a_bucketed_sync(engine,
     stale = gap()
     sent = stream_weights(full_parameters(policy.model), engine.receive_weights, bucket_bytes=256 * 1024)
     assert sent == sum(p.numel() * p.element_size() for p in policy.model.parameters())
-    assert stale > 1e-2  # before the sync the engine still had the old weights
-    assert gap() < 2e-3  # after it, vLLM's log-probs are the policy's
+    assert stale > 5e-2  # before the sync the engine still had the old weights
+    assert gap() < 5e-3  # after it, vLLM's log-probs are the policy's (float32, other kernels)
 
 
 def test_the_loop_trains_with_the_vllm_engine_in_a_ray_actor(tmp_path):

@@ -191,7 +191,7 @@ class RolloutWorker:
     def receive_weights(self, bucket: Weights, last: bool) -> None:
         """Load one bucket of the policy's parameters; on the ``last`` one, check that all arrived."""
         if self.engine == "vllm":
-            self.vllm.load_weights(weight_tensors(bucket), first=self.receiver.first, last=last)
+            self.vllm.load_weights(weight_tensors(bucket), last=last)
         else:
             copy_weights(self.model, bucket, partial=True)
         self.receiver.add(bucket, last)

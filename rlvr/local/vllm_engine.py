@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import torch
@@ -31,23 +32,35 @@ def sampling_kwargs(
 
 
 class WeightLoader:
-    """Mixed into vLLM's worker (``worker_extension_cls``): loads one sync's buckets of HF-named tensors with
-    vLLM's layerwise reload (the layout its kernels use is rebuilt as each layer's weights complete)."""
+    """Mixed into vLLM's worker (``worker_extension_cls``): loads one bucket of HF-named tensors into the
+    model's parameters, as verl's vLLM weight sync does."""
 
-    def load_weight_bucket(self, tensors: dict[str, torch.Tensor], first: bool, last: bool) -> int:
-        from vllm.model_executor.model_loader.reload import (
-            finalize_layerwise_reload,
-            initialize_layerwise_reload,
-        )
-
-        runner = self.model_runner  # type: ignore[attr-defined]
-        model = runner.get_model()
-        if first:
-            initialize_layerwise_reload(model)
-        model.load_weights(weights=tensors.items())
-        if last:
-            finalize_layerwise_reload(model, runner.model_config)
+    def load_weight_bucket(self, tensors: dict[str, torch.Tensor]) -> int:
+        self.model_runner.get_model().load_weights(weights=tensors.items())  # type: ignore[attr-defined]
         return len(tensors)
+
+
+@contextmanager
+def weights_kept_in_cpu_linear_layers():
+    """On CPU, vLLM repacks each linear layer's weight into a oneDNN/SGL kernel and empties the parameter,
+    so later ``load_weights`` calls miss the kernel (measured: log-probs off by ~1 after a sync). Within
+    this block, layers built keep their parameter and use ``torch.nn.functional.linear``: vLLM's own
+    fallback path, fine for the small models run on CPU."""
+    from vllm.model_executor.layers import utils
+
+    repack = utils.dispatch_cpu_unquantized_gemm
+
+    def keep_weight(layer: torch.nn.Module, remove_weight: bool) -> None:
+        if layer.weight.ndim != 2:  # not a linear layer (conv, MoE experts): vLLM's handling
+            repack(layer, remove_weight)
+            return
+        layer.cpu_linear = torch.nn.functional.linear
+
+    utils.dispatch_cpu_unquantized_gemm = keep_weight
+    try:
+        yield
+    finally:
+        utils.dispatch_cpu_unquantized_gemm = repack
 
 
 class VLLMEngine:
@@ -66,29 +79,34 @@ class VLLMEngine:
 
         device = "cuda" if torch.cuda.is_available() else "cpu"
         options: dict[str, Any] = {}
+        building = nullcontext()
         if device == "cpu":
+            if tensor_parallel_size > 1:
+                raise ValueError("rollout.tensor_parallel_size > 1 needs GPUs; vLLM on CPU runs with 1.")
             os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", CPU_KV_CACHE_GB)
             # Engine and worker in this process: each spawned process re-imports vLLM and torch (minutes on
-            # a busy 2-core machine), and the rollout actor already is a process of its own.
-            os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
-            if tensor_parallel_size == 1:
-                options["distributed_executor_backend"] = "uni"
+            # a busy 2-core machine), the rollout actor already is a process of its own, and the model is
+            # then built here, where ``weights_kept_in_cpu_linear_layers`` applies.
+            os.environ["VLLM_ENABLE_V1_MULTIPROCESSING"] = "0"
+            options["distributed_executor_backend"] = "uni"
+            building = weights_kept_in_cpu_linear_layers()
         else:
             options["gpu_memory_utilization"] = gpu_memory_utilization
             # worker processes on this actor's GPUs, rather than vLLM asking Ray for more
             options["distributed_executor_backend"] = "mp" if tensor_parallel_size > 1 else None
-        self.llm = LLM(
-            model=model_path,
-            dtype=weights_dtype(model.dtype, device),
-            trust_remote_code=model.trust_remote_code,
-            max_model_len=max_model_len,
-            enforce_eager=True,
-            seed=seed,
-            tensor_parallel_size=tensor_parallel_size,
-            limit_mm_per_prompt={"image": MAX_IMAGES_PER_PROMPT},
-            worker_extension_cls=WEIGHT_LOADER,
-            **options,
-        )
+        with building:
+            self.llm = LLM(
+                model=model_path,
+                dtype=weights_dtype(model.dtype, device),
+                trust_remote_code=model.trust_remote_code,
+                max_model_len=max_model_len,
+                enforce_eager=True,
+                seed=seed,
+                tensor_parallel_size=tensor_parallel_size,
+                limit_mm_per_prompt={"image": MAX_IMAGES_PER_PROMPT},
+                worker_extension_cls=WEIGHT_LOADER,
+                **options,
+            )
 
     def generate(self, requests: list[dict[str, Any]], options: list[dict[str, Any]]) -> list[list[int]]:
         """One response per request (``{"prompt", "multi_modal_data"}``), sampled with ``options[i]``."""
@@ -105,10 +123,10 @@ class VLLMEngine:
         outputs = self.llm.generate(requests, params, use_tqdm=False)
         return [list(output.outputs[0].token_ids) for output in outputs]
 
-    def load_weights(self, tensors: dict[str, torch.Tensor], first: bool, last: bool) -> None:
+    def load_weights(self, tensors: dict[str, torch.Tensor], last: bool) -> None:
         """Load one bucket of a sync of the policy's parameters (HF names) into every worker of the engine;
         after the ``last``, cached prefixes and image encodings (of the old weights) are dropped."""
-        self.llm.collective_rpc("load_weight_bucket", args=(tensors, first, last))
+        self.llm.collective_rpc("load_weight_bucket", args=(tensors,))
         if last:
             self.llm.reset_prefix_cache()
             self.llm.reset_mm_cache()

@@ -66,11 +66,6 @@ class WeightReceiver:
         self.expected = None if expected is None else set(expected)
         self.received: set[str] = set()
 
-    @property
-    def first(self) -> bool:
-        """No bucket of the current sync has arrived yet."""
-        return not self.received
-
     def add(self, bucket: Weights, last: bool) -> None:
         self.received |= bucket.keys()
         if not last:
