@@ -168,7 +168,8 @@ def test_loop_settings_carry_the_keys_to_the_workers():
         "algorithm.ppo_micro_batch_size_per_gpu=3", "rollout.log_prob_micro_batch_size_per_gpu=5",
         "rollout.top_k=20", "model.dtype=float16", "model.trust_remote_code=true",
         "model.enable_gradient_checkpointing=false", "rollout.gpu_memory_utilization=0.5",
-        "data.shuffle=false", "data.filter_overlong_prompts=false",
+        "data.shuffle=false", "data.filter_overlong_prompts=false", "cluster.policy_workers=4",
+        "rollout.val_temperature=0.7", "cluster.nodes=2", "cluster.gpus_per_node=4",
     ]  # fmt: skip
     settings = loop_settings(
         OmegaConf.merge(OmegaConf.structured(RLConfig), OmegaConf.from_dotlist(overrides))
@@ -177,6 +178,7 @@ def test_loop_settings_carry_the_keys_to_the_workers():
     assert settings.model == ModelSettings("float16", trust_remote_code=True, gradient_checkpointing=False)
     assert settings.gpu_memory_utilization == 0.5 and settings.tensor_parallel_size == 1
     assert not settings.shuffle and not settings.filter_overlong_prompts
+    assert (settings.policy_workers, settings.val_temperature, settings.gpus) == (4, 0.7, 8)
 
 
 @pytest.mark.parametrize(
@@ -185,10 +187,16 @@ def test_loop_settings_carry_the_keys_to_the_workers():
         ("algorithm.ppo_micro_batch_size_per_gpu=0", "algorithm.ppo_micro_batch_size_per_gpu=0 must be"),
         ("rollout.gpu_memory_utilization=1.5", r"rollout.gpu_memory_utilization=1.5 must be in \(0, 1\]"),
         ("model.dtype=fp8", "model.dtype='fp8' is unknown"),
+        ("cluster.policy_workers=0", "cluster.policy_workers=0 must be at least 1"),
+        ("cluster.policy_workers=3", r"policy_workers=3 must divide .*ppo_mini_batch_size x rollout.n = 64"),
+        (
+            "cluster.policy_workers=2,algorithm.adv_estimator=gae,algorithm.name=ppo",
+            "set cluster.policy_workers=1",
+        ),
     ],
 )
 def test_loop_settings_reject_impossible_values(override, message):
-    cfg = OmegaConf.merge(OmegaConf.structured(RLConfig), OmegaConf.from_dotlist([override]))
+    cfg = OmegaConf.merge(OmegaConf.structured(RLConfig), OmegaConf.from_dotlist(override.split(",")))
     with pytest.raises(ValueError, match=message):
         loop_settings(cfg)
 
