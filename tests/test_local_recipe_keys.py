@@ -19,6 +19,7 @@ from rlvr.local.prompts import encode_prompts, prompt_lengths
 from rlvr.local.rollout import Rollout, RolloutWorker, Sampling, pad_responses
 from rlvr.local.settings import loop_settings
 from rlvr.local.trainer import prompt_batch
+from rlvr.local.vllm_engine import sampling_kwargs
 
 
 @pytest.fixture(scope="module")
@@ -207,3 +208,11 @@ def test_micro_batch_shares_of_uneven_lengths_sum_to_one():
         assert sum(micro_batch_share(mask[rows], mask, mode) for rows in ([0], [1, 2])) == pytest.approx(1)
     assert micro_batch_share(mask[[0]], mask, "token-mean") == pytest.approx(3 / 8)
     assert micro_batch_share(mask[[0]], mask, "seq-mean-token-mean") == pytest.approx(1 / 3)
+
+
+def test_rollout_keys_map_to_vllm_sampling_params():
+    sampled = sampling_kwargs(16, temperature=0.7, top_p=0.9, top_k=0, greedy=False, seed=5)
+    assert sampled == {"temperature": 0.7, "top_p": 0.9, "top_k": -1, "max_tokens": 16, "seed": 5}
+    assert sampling_kwargs(16, 0.7, 0.9, 20, False, 5)["top_k"] == 20
+    greedy = sampling_kwargs(8, temperature=0.7, top_p=0.9, top_k=20, greedy=True, seed=5)
+    assert greedy == {"temperature": 0.0, "top_p": 1.0, "top_k": -1, "max_tokens": 8}

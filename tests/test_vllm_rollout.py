@@ -66,6 +66,16 @@ def test_max_tokens_top_k_and_top_p_are_honoured(engine, rows):
     assert not torch.equal(hot.response_ids, greedy.response_ids)
 
 
+def test_a_batch_over_one_engine_step_samples_with_seeds(engine, rows):
+    many = [row for row in rows for _ in range(40)]  # ~160 x 110 prompt tokens: several engine steps
+    first = engine.generate(many, Sampling(4, temperature=1.0), seed=11)
+    assert torch.equal(
+        first.response_ids, engine.generate(many, Sampling(4, temperature=1.0), seed=11).response_ids
+    )
+    greedy = engine.generate(many, Sampling(4, greedy=True), seed=0)
+    assert len({tuple(ids) for ids in greedy.response_ids[:40].tolist()}) == 1  # one prompt, one answer
+
+
 def test_the_engine_scores_with_the_policy_weights_after_a_bucketed_sync(engine, tiny_model, rows):
     sampled = engine.generate([r for r in rows for _ in range(2)], Sampling(12, temperature=1.0), seed=1)
     policy = PolicyWorker(str(tiny_model), None, lr=5e-3, loss=LossSettings())

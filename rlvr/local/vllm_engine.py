@@ -14,14 +14,16 @@ from rlvr.local.modeling import ModelSettings, weights_dtype
 MAX_IMAGES_PER_PROMPT = 1  # vLLM reserves memory per image; one is what medical VQA rows carry
 CPU_KV_CACHE_GB = "1"  # VLLM_CPU_KVCACHE_SPACE default: the tiny models need little, the machine is shared
 WEIGHT_LOADER = "rlvr.local.vllm_engine.WeightLoader"
+CPU_TOKENS_PER_STEP = 16384  # prompt tokens prefilled per engine step on CPU (chunked prefill is off there)
 
 
 def sampling_kwargs(
     max_new_tokens: int, temperature: float, top_p: float, top_k: int, greedy: bool, seed: int
 ) -> dict[str, Any]:
-    """``SamplingParams`` keywords for one response: greedy is temperature 0; top_k <= 0 is off (-1)."""
+    """``SamplingParams`` keywords for one response: greedy is temperature 0 (no seed: nothing is drawn);
+    top_k <= 0 is off (-1)."""
     if greedy:
-        return {"temperature": 0.0, "top_p": 1.0, "top_k": -1, "max_tokens": max_new_tokens, "seed": seed}
+        return {"temperature": 0.0, "top_p": 1.0, "top_k": -1, "max_tokens": max_new_tokens}
     return {
         "temperature": temperature,
         "top_p": top_p,
@@ -89,6 +91,10 @@ class VLLMEngine:
             # then built here, where ``weights_kept_in_cpu_linear_layers`` applies.
             os.environ["VLLM_ENABLE_V1_MULTIPROCESSING"] = "0"
             options["distributed_executor_backend"] = "uni"
+            # A prompt prefilled in chunks rewinds its seeded generator, which CPU generators cannot do
+            # ("CPU Generator does not use offset"): prefill whole prompts, many per step.
+            options["enable_chunked_prefill"] = False
+            options["max_num_batched_tokens"] = max(CPU_TOKENS_PER_STEP, max_model_len)
             building = weights_kept_in_cpu_linear_layers()
         else:
             options["gpu_memory_utilization"] = gpu_memory_utilization
