@@ -41,6 +41,7 @@ def run_local(work: Work, engine: str, policy_workers: int) -> Timing:
 
     from rlvr.config import RLConfig
     from rlvr.local import trainer
+    from rlvr.local.actors import local_cpus, start_actors
     from rlvr.local.settings import loop_settings
 
     responses = work.prompts_per_step * work.group_size
@@ -60,9 +61,9 @@ def run_local(work: Work, engine: str, policy_workers: int) -> Timing:
     )  # fmt: skip
     settings = loop_settings(cfg)
     load_before = os.getloadavg()[0]
-    ray.init(num_cpus=trainer.local_cpus(settings), include_dashboard=False, log_to_driver=False)
+    ray.init(num_cpus=local_cpus(settings), include_dashboard=False, log_to_driver=False)
     try:
-        actors = trainer.start_actors(work.model_dir, work.model_dir, settings, state_dir=None)
+        actors = start_actors(work.model_dir, work.model_dir, settings, state_dir=None)
         state = trainer.RunState()
         trainer.train_step(actors, work.rows, state, settings)  # warm-up step, not timed
         steps, walls = [], []

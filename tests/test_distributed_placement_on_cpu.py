@@ -26,6 +26,7 @@ from rlvr.config import RLConfig
 from rlvr.data.io import read_rows
 from rlvr.data.synth import write_synth
 from rlvr.local import trainer
+from rlvr.local.actors import start_actors, stop_actors
 from rlvr.local.placement import PlacementError, PlacementPlan, check_fits, plan_placement, reserve
 from rlvr.local.settings import loop_settings
 
@@ -161,21 +162,21 @@ def test_actors_land_on_the_gpu_node_the_plan_says_and_train_there(two_nodes, tm
     model = build_tiny_qwen2_5_vl(tmp_path / "model", seed=0)
     rows = read_rows(write_synth(tmp_path / "synth", n=12, seed=0)["train"])
     settings = loop_settings(recipe(tmp_path))
-    actors = trainer.start_actors(model, model, settings, state_dir=None)
+    actors = start_actors(model, model, settings, state_dir=None)
     try:
         assert actors.nodes == [two_nodes] * 3  # every bundle asks for GPU: the worker node holds them all
         assert [actor_node(a) for a in (actors.rollout, *actors.policy.workers)] == actors.nodes
         metrics = trainer.train_step(actors, rows, trainer.RunState(), settings)
         assert metrics["perf/weight_sync_mb"] > 0 and "actor/pg_loss" in metrics
     finally:
-        trainer.stop_actors(actors)
+        stop_actors(actors)
 
 
 def test_a_cluster_too_small_is_an_error_naming_the_resource_not_a_hang(two_nodes, tmp_path):
     settings = loop_settings(recipe(tmp_path, **{"cluster.gpus_per_node": 5, "cluster.policy_workers": 4}))
     started = time.monotonic()
     with pytest.raises(PlacementError, match=r"needs 5 GPU in all .*the Ray cluster has 2 over 2 node"):
-        trainer.start_actors(Path("unused"), Path("unused"), settings, state_dir=None)
+        start_actors(Path("unused"), Path("unused"), settings, state_dir=None)
     assert time.monotonic() - started < 30
 
 

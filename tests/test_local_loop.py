@@ -15,6 +15,7 @@ from rlvr.config import RLConfig
 from rlvr.data.io import read_rows
 from rlvr.data.synth import write_synth
 from rlvr.local import trainer
+from rlvr.local.actors import start_actors, stop_actors
 from rlvr.local.algorithm import LossSettings, compute_advantages, outcome_rewards
 from rlvr.local.checkpoint import checkpoints_root, complete_checkpoints
 from rlvr.local.policy import PolicyWorker, TrainBatch, response_log_probs
@@ -61,7 +62,7 @@ def test_one_grpo_step_changes_the_policy_with_zero_mean_group_advantages(
     ray_cluster, tiny_model, synth_rows, tmp_path
 ):
     settings = loop_settings(recipe(tmp_path))
-    actors = trainer.start_actors(tiny_model, tiny_model, settings, state_dir=None)
+    actors = start_actors(tiny_model, tiny_model, settings, state_dir=None)
     before = actors.policy.get_weights()
     prompts = synth_rows[0][:2]
 
@@ -81,7 +82,7 @@ def test_one_grpo_step_changes_the_policy_with_zero_mean_group_advantages(
         np.isfinite(metrics["actor/pg_loss"]) and "actor/kl_loss" in metrics
     )  # the schema's default KL loss
     assert metrics["perf/weight_sync_mb"] > 0 and metrics["timing/weight_sync_s"] > 0
-    trainer.stop_actors(actors)  # frees the placement group for the next test's run
+    stop_actors(actors)  # frees the placement group for the next test's run
 
 
 def test_a_rewarded_response_becomes_more_likely_on_a_fixed_prompt(tiny_model, synth_rows):

@@ -1,7 +1,8 @@
 """The local GRPO/PPO loop: a step is generate -> score -> compute_advantages -> update (then sync weights).
 
-``run(cfg)`` prepares model and data, starts the Ray actors, resumes from the last complete checkpoint,
-trains with validation and checkpoints, and writes ``summary.json``, ``metrics.jsonl`` and a PNG.
+``run(cfg)`` prepares model and data, starts the Ray actors (``rlvr.local.actors``), resumes from the last
+complete checkpoint, trains with validation and checkpoints, and writes ``summary.json``, ``metrics.jsonl``
+and a PNG.
 """
 
 from __future__ import annotations
@@ -20,16 +21,15 @@ import torch
 from omegaconf import DictConfig
 from tqdm import tqdm
 
+from rlvr.local.actors import Actors, local_cpus, start_actors, stop_actors
 from rlvr.local.algorithm import compute_advantages, kl_in_reward, outcome_rewards
 from rlvr.local.checkpoint import latest_checkpoint, load_trainer_state, save_checkpoint
-from rlvr.local.fsdp import free_address
 from rlvr.local.modeling import load_processor
-from rlvr.local.placement import bundle_nodes, in_bundle, plan_placement, reserve
-from rlvr.local.policy import PolicyWorker, TrainBatch
-from rlvr.local.policy_group import PolicyGroup, PolicyWorkerLost
+from rlvr.local.policy import TrainBatch
+from rlvr.local.policy_group import PolicyWorkerLost
 from rlvr.local.prepare import drop_overlong_prompts, initial_policy, train_and_val_files, train_and_val_rows
 from rlvr.local.reward import score_rows
-from rlvr.local.rollout import RolloutWorker, Sampling
+from rlvr.local.rollout import Sampling
 from rlvr.local.settings import LoopSettings, loop_settings
 from rlvr.local.sharded_state import HF_DIR
 from rlvr.local.tracking import CURVES_FILE, MetricsSink, plot_curves, read_metrics
@@ -47,17 +47,6 @@ class RunState:
     wall_seconds: float = 0.0
     val_acc_start: float | None = None
     val_history: list[tuple[int, float]] = field(default_factory=list)
-
-
-@dataclass
-class Actors:
-    """The rollout actor, the policy ranks, and the placement group that holds them (with each bundle's
-    node: bundle 0 is the rollout's, bundle 1 + r rank r's)."""
-
-    rollout: Any
-    policy: PolicyGroup
-    placement: Any = None
-    nodes: list[str] = field(default_factory=list)
 
 
 @lru_cache(maxsize=4)
@@ -177,94 +166,6 @@ def train_step(
     state.step = step
     state.prompts_consumed += len(prompts)
     return metrics
-
-
-def start_actors(
-    model_path: Path, reference_path: Path, settings: LoopSettings, state_dir: Path | None
-) -> Actors:
-    """The rollout actor and ``cluster.policy_workers`` policy ranks, in a placement group reserved from
-    ``cluster.*`` (a cluster too small is an error naming the resource); ``state_dir``: resume from it."""
-    plan = placement_plan(settings)
-    group = reserve(plan)
-
-    def resources(index: int) -> dict[str, Any]:
-        bundle = plan.bundles[index]
-        return {
-            "num_cpus": bundle.get("CPU", 0),
-            "num_gpus": bundle.get("GPU", 0),
-            "scheduling_strategy": in_bundle(group, index),
-        }
-
-    rollout = (
-        ray.remote(RolloutWorker)
-        .options(**resources(0))
-        .remote(
-            str(model_path),
-            settings.engine,
-            settings.torch_threads,
-            settings.max_prompt_length,
-            model=settings.model,
-            gpu_memory_utilization=settings.gpu_memory_utilization,
-            tensor_parallel_size=settings.tensor_parallel_size,
-            seed=settings.seed,
-        )
-    )
-    world_size = settings.policy_workers
-    address = None
-    if world_size > 1:
-        address = ray.get(ray.remote(free_address).options(**resources(1)).remote())
-    workers = [
-        ray.remote(PolicyWorker)
-        .options(**resources(1 + rank))
-        .remote(
-            str(model_path),
-            str(reference_path) if settings.needs_reference else None,
-            settings.lr,
-            settings.loss,
-            with_critic=settings.estimator == "gae",
-            grad_clip=settings.grad_clip,
-            threads=max(1, settings.torch_threads // world_size),
-            seed=settings.seed,
-            weight_decay=settings.weight_decay,
-            critic_lr=settings.critic_lr,
-            lr_warmup_steps=settings.lr_warmup_steps,
-            temperature=settings.temperature,
-            model=settings.model,
-            micro_batch_size=settings.micro_batch_size,
-            log_prob_micro_batch_size=settings.log_prob_micro_batch_size,
-            rank=rank,
-            world_size=world_size,
-            group_address=address,
-        )
-        for rank in range(world_size)
-    ]
-    policy = PolicyGroup(workers)
-    if state_dir is not None:
-        policy.load_state(str(state_dir))
-    return Actors(rollout=rollout, policy=policy, placement=group, nodes=bundle_nodes(group))
-
-
-def placement_plan(settings: LoopSettings):
-    return plan_placement(
-        settings.policy_workers, settings.nodes, settings.gpus_per_node, settings.tensor_parallel_size,
-        settings.cpus_per_worker,
-    )  # fmt: skip
-
-
-def local_cpus(settings: LoopSettings) -> float:
-    """CPUs of the Ray this run starts on its own machine: the cores, or the actors' CPUs when they ask for
-    more (rollout and update take turns, so the actors may outnumber the cores)."""
-    return max(float(os.cpu_count() or 1), placement_plan(settings).totals().get("CPU", 0.0))
-
-
-def stop_actors(actors: Actors) -> None:
-    """End the actors and free their placement group (the next run in this Ray session reserves anew)."""
-    from ray.util.placement_group import remove_placement_group
-
-    for actor in (actors.rollout, *actors.policy.workers):
-        ray.kill(actor, no_restart=True)
-    if actors.placement is not None:
-        remove_placement_group(actors.placement)
 
 
 def checkpoint(
