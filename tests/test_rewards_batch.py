@@ -42,16 +42,9 @@ def _assert_scored_like_compute_score(row: dict, result: BatchResult) -> None:
 
 def test_pool_keeps_order_and_isolates_failures():
     good = [_row("B"), _row("A"), _row("B", info=CHOICE), _row("A", info=CHOICE)] * 2
-    rows = [
-        *good[:3],
-        _row("sleep"),
-        *good[3:5],
-        _row("exit"),
-        {"response": "x"},
-        *good[5:],
-        {**_row("B"), "extra_info": "not a dict"},
-        {**_row("B"), "extra_info": {"lock": threading.Lock()}},
-    ]
+    rows = [*good[:3], _row("sleep"), *good[3:5], _row("exit"), {"response": "x"}, *good[5:],
+            {**_row("B"), "extra_info": "not a dict"},
+            {**_row("B"), "extra_info": {"lock": threading.Lock()}}]
     start = time.monotonic()
     results = score_batch(rows, workers=2, timeout_s=2.0)
     assert time.monotonic() - start < 40  # the 60 s sleep was cut off

@@ -39,25 +39,15 @@ def test_malformed_rows_are_reported_with_file_and_line_and_counted(capsys, tmp_
     data.write_text(
         "\n".join(
             [
-                json.dumps(
-                    {
-                        "response": "<answer>yes</answer>",
-                        "ground_truth": "yes",
-                        "extra_info": {"answer_type": "closed"},
-                    }
-                ),
+                json.dumps({"response": "<answer>yes</answer>", "ground_truth": "yes",
+                            "extra_info": {"answer_type": "closed"}}),
                 "{not json",
                 json.dumps({"response": "<answer>no</answer>"}),
                 "",
                 json.dumps([1, 2]),
                 json.dumps({"response": "r", "ground_truth": "g", "extra_info": "closed"}),
-                json.dumps(
-                    {
-                        "response": "<answer>no</answer>",
-                        "ground_truth": "yes",
-                        "extra_info": {"answer_type": "closed"},
-                    }
-                ),
+                json.dumps({"response": "<answer>no</answer>", "ground_truth": "yes",
+                            "extra_info": {"answer_type": "closed"}}),
             ]
         )
     )
@@ -86,11 +76,7 @@ def test_missing_file_bad_setting_and_unknown_verifier_are_clear_errors(capsys, 
 def test_list_shows_name_module_and_description_through_rlvr(capsys):
     assert rlvr_main(["rewards", "list"]) == 0
     rows = _table(capsys.readouterr().out)
-    for name, module in [
-        ("choice", "rewards.choice"),
-        ("closed", "rewards.closed"),
-        ("numeric", "rewards.numeric"),
-        ("open", "rewards.open_ended"),
-    ]:
+    for name, module in [("choice", "rewards.choice"), ("closed", "rewards.closed"),
+                         ("numeric", "rewards.numeric"), ("open", "rewards.open_ended")]:
         assert rows[name][0] == module
         assert len(rows[name]) > 1  # a description follows the module

@@ -287,7 +287,7 @@ def test_number_like_noise_never_raises(text: str) -> None:
     assert verify_numeric(text, "3", {}) in (0.0, 1.0)
 
 
-@given(st.integers(min_value=-(10**12), max_value=10**12))
+@given(st.integers(min_value=-10**12, max_value=10**12))
 def test_every_integer_matches_itself_in_any_spelling(n: int) -> None:
     assert verify_numeric(str(n), str(n), {}) == 1.0
     assert verify_numeric(f"{n:,}", str(n), {}) == 1.0

@@ -165,10 +165,8 @@ def test_repeating_words_changes_nothing(info: dict) -> None:
 def test_recall_tolerates_a_little_extra_and_no_more(size: int) -> None:
     reference = " ".join(["pneumonia", "effusion", "edema", "mass", "nodule"][:size])
     extra = " ".join(f"filler{i}" for i in range(40))
-    scores = [
-        verify_open(f"{reference} {' '.join(extra.split()[:n])}", reference, {"open_metric": "recall"})
-        for n in range(0, 40, 2)
-    ]
+    scores = [verify_open(f"{reference} {' '.join(extra.split()[:n])}", reference, {"open_metric": "recall"})
+              for n in range(0, 40, 2)]
     assert scores[0] == 1.0
     assert scores == sorted(scores, reverse=True)
     assert scores[-1] < 0.25
@@ -228,29 +226,8 @@ def test_verify_open_is_total_and_bounded(answer: str, reference: str, metric: s
 
 
 _WORDS = st.sampled_from(
-    [
-        "pneumonia",
-        "effusion",
-        "no",
-        "not",
-        "absent",
-        "LLL",
-        "left",
-        "lower",
-        "lobe",
-        "CT",
-        "US",
-        "and",
-        "but",
-        ".",
-        ",",
-        "cannot",
-        "be",
-        "excluded",
-        "edema",
-        "oedema",
-        "nodules",
-    ]
+    ["pneumonia", "effusion", "no", "not", "absent", "LLL", "left", "lower", "lobe", "CT", "US", "and", "but",
+     ".", ",", "cannot", "be", "excluded", "edema", "oedema", "nodules"]
 )
 
 

@@ -57,14 +57,8 @@ def test_keys_are_always_the_same_floats():
 
 def test_correct_and_wrong_choice_with_default_weights():
     right = compute_score(GOOD, "B", CHOICE)
-    assert right == {
-        "score": 1.5,
-        "acc": 1.0,
-        "format": 1.0,
-        "length_penalty": 0.0,
-        "repetition_penalty": 0.0,
-        "answer_found": 1.0,
-    }
+    assert right == {"score": 1.5, "acc": 1.0, "format": 1.0, "length_penalty": 0.0,
+                     "repetition_penalty": 0.0, "answer_found": 1.0}
     wrong = compute_score(GOOD.replace(">B<", ">C<"), "B", CHOICE)
     assert (wrong["acc"], wrong["format"], wrong["score"]) == (0.0, 1.0, 0.5)
 
@@ -76,9 +70,8 @@ def test_weights_combine_linearly():
 
 def test_no_answer_scores_zero_without_calling_the_verifier():
     config = RewardConfig(verifier=f"{HERE}:recording_verifier")
-    scores = compute_score(
-        "<think>I cannot tell from this image, sorry about that, really.</think>", "B", {}, config
-    )
+    scores = compute_score("<think>I cannot tell from this image, sorry about that, really.</think>", "B", {},
+                           config)
     assert scores["answer_found"] == 0.0 and scores["acc"] == 0.0
     assert calls == []
 
@@ -193,44 +186,13 @@ def test_extra_info_must_be_a_mapping():
 # ---- properties: arbitrary model output, ground truths and metadata never break training ----
 
 FRAGMENTS = st.sampled_from(
-    [
-        "<think>",
-        "</think>",
-        "<answer>",
-        "</answer>",
-        "<ANSWER >",
-        "A",
-        "B",
-        "yes",
-        "no",
-        "4.5",
-        " cm",
-        "mm",
-        "\\boxed{",
-        "}",
-        " ",
-        "\n",
-        "the answer is ",
-        "Answer:",
-        "1e308",
-        "9" * 60,
-        "**",
-        "-",
-        "/",
-        "%",
-        "and",
-    ]
+    ["<think>", "</think>", "<answer>", "</answer>", "<ANSWER >", "A", "B", "yes", "no", "4.5", " cm", "mm",
+     "\\boxed{", "}", " ", "\n", "the answer is ", "Answer:", "1e308", "9" * 60, "**", "-", "/", "%", "and"]
 )
-RESPONSES = st.one_of(
-    st.text(max_size=400), st.lists(st.one_of(FRAGMENTS, st.text(max_size=8)), max_size=40).map("".join)
-)
-TRUTHS = st.one_of(
-    st.text(max_size=40),
-    st.sampled_from(["B", "yes", "no", "4.5 cm", "12%", "left lung"]),
-    st.integers(),
-    st.floats(),
-    st.none(),
-)
+RESPONSES = st.one_of(st.text(max_size=400), st.lists(st.one_of(FRAGMENTS, st.text(max_size=8)), max_size=40)
+                      .map("".join))
+TRUTHS = st.one_of(st.text(max_size=40), st.sampled_from(["B", "yes", "no", "4.5 cm", "12%", "left lung"]),
+                   st.integers(), st.floats(), st.none())
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=20))
 EXTRA_INFOS = st.one_of(
     st.none(),
@@ -241,11 +203,8 @@ EXTRA_INFOS = st.one_of(
             "answer_type": st.sampled_from(
                 ["choice", "closed", "numeric", "open", "CLOSED", "mcq", "yes/no", "", None]
             ),
-            "options": st.one_of(
-                st.dictionaries(st.text(max_size=3), SCALARS, max_size=6),
-                st.lists(SCALARS, max_size=4),
-                SCALARS,
-            ),
+            "options": st.one_of(st.dictionaries(st.text(max_size=3), SCALARS, max_size=6),
+                                 st.lists(SCALARS, max_size=4), SCALARS),
             "question": SCALARS,
             "numeric_rtol": st.floats(0, 1),
         },
@@ -265,11 +224,7 @@ def test_property_never_raises_components_bounded(response, ground_truth, extra_
     for key in ("acc", "format", "length_penalty", "repetition_penalty", "answer_found"):
         assert 0.0 <= scores[key] <= 1.0, key
     weights = config or RewardConfig()
-    expected = (
-        weights.acc_weight * scores["acc"]
-        + weights.format_weight * scores["format"]
-        - scores["length_penalty"]
-        - scores["repetition_penalty"]
-    )
+    expected = (weights.acc_weight * scores["acc"] + weights.format_weight * scores["format"]
+                - scores["length_penalty"] - scores["repetition_penalty"])
     assert scores["score"] == pytest.approx(expected)
     assert elapsed < 2.0  # generous: a blow-up (regex backtracking, big numbers) takes far longer

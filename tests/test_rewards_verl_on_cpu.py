@@ -73,10 +73,8 @@ def _batch(tokenizer: PreTrainedTokenizerFast) -> DataProto:
     prompt_ids = torch.tensor([[pad] * (prompt_len - len(p)) + p for p in prompts])
     response_ids = torch.tensor([r + [pad] * (response_len - len(r)) for r in responses])
     mask = torch.tensor(
-        [
-            [0] * (prompt_len - len(p)) + [1] * (len(p) + len(r)) + [0] * (response_len - len(r))
-            for p, r in zip(prompts, responses, strict=True)
-        ]
+        [[0] * (prompt_len - len(p)) + [1] * (len(p) + len(r)) + [0] * (response_len - len(r))
+         for p, r in zip(prompts, responses, strict=True)]
     )
     return DataProto.from_dict(
         tensors={
@@ -98,9 +96,7 @@ def _config(path: str, reward_kwargs: dict) -> DictConfig:
         {
             "reward": {
                 "custom_reward_function": {
-                    "path": path,
-                    "name": "compute_score",
-                    "reward_kwargs": reward_kwargs,
+                    "path": path, "name": "compute_score", "reward_kwargs": reward_kwargs
                 },
                 "reward_manager": {"source": "register", "name": "naive", "module": {"path": None}},
                 "sandbox_fusion": None,
@@ -158,10 +154,7 @@ def test_parquet_shaped_extra_info_is_normalised():
     }
     plain = adapter.normalize_extra_info(info, data_source="synth")
     assert plain == {
-        "options": {"A": "left", "B": "right"},
-        "tags": ["x", "y"],
-        "index": 7,
-        "data_source": "synth",
+        "options": {"A": "left", "B": "right"}, "tags": ["x", "y"], "index": 7, "data_source": "synth"
     }
     assert adapter.normalize_extra_info([("A", "x"), ("B", None)]) == {}
     assert adapter.normalize_extra_info({"options": [("A", "x"), ("B", None)]})["options"] == {"A": "x"}
@@ -180,10 +173,7 @@ def test_rewards_imports_neither_torch_nor_verl():
 
 INT64 = st.integers(-(2**62), 2**62).map(np.int64)
 PARQUET_VALUES = st.one_of(
-    st.none(),
-    st.text(max_size=10),
-    INT64,
-    st.floats(allow_nan=True).map(np.float64),
+    st.none(), st.text(max_size=10), INT64, st.floats(allow_nan=True).map(np.float64),
     st.lists(st.one_of(st.none(), st.text(max_size=5)), max_size=4).map(lambda v: np.array(v, dtype=object)),
     st.dictionaries(st.sampled_from("ABCDE"), st.one_of(st.none(), st.text(max_size=8)), max_size=5),
     st.lists(st.tuples(st.sampled_from("ABC"), st.one_of(st.none(), st.text(max_size=5))), max_size=3),
@@ -191,12 +181,8 @@ PARQUET_VALUES = st.one_of(
 
 
 @given(
-    info=st.one_of(
-        st.none(),
-        st.dictionaries(
-            st.sampled_from(["options", "question", "index", "tags"]), PARQUET_VALUES, max_size=4
-        ),
-    ),
+    info=st.one_of(st.none(), st.dictionaries(st.sampled_from(["options", "question", "index", "tags"]),
+                                              PARQUET_VALUES, max_size=4)),
     truth=st.one_of(st.text(max_size=10), INT64, st.just(np.array(["yes"]))),
 )
 def test_property_adapter_accepts_any_parquet_shaped_row(info, truth):
