@@ -256,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
                 try:
                     sides[name] = run_side(name, work, Path(tmp))
                 except Exception as error:  # noqa: BLE001 - report it and keep the other sides' numbers
-                    errors[name] = f"{type(error).__name__}: {str(error)[:300]}"
+                    errors[name] = f"{type(error).__name__}: ...{str(error)[-400:]}"  # the cause is last
             print(format_table(work, sides, errors), flush=True)
     return 0
 

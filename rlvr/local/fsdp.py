@@ -11,10 +11,11 @@ import torch
 import torch.distributed as dist
 from torch.distributed.device_mesh import init_device_mesh
 from torch.distributed.fsdp import fully_shard
-from torch.distributed.tensor import DTensor
+from torch.distributed.tensor import DTensor, Shard
 
 # A collective that waits this long means a peer is gone; the driver notices a dead actor much sooner.
 GROUP_TIMEOUT = timedelta(minutes=10)
+GATHER_GROUP_BYTES = 32 * 2**20  # full weights gathered per all-gather
 
 
 def free_address() -> str:
@@ -61,12 +62,56 @@ def shard_blocks(model: torch.nn.Module, device: str) -> torch.nn.Module:
     return model
 
 
-def full_parameters(model: torch.nn.Module) -> Iterator[tuple[str, torch.Tensor]]:
-    """Each parameter's full value (tied ones once), gathered one at a time: every rank must iterate to the
-    end together, as each sharded tensor costs one all-gather."""
+def full_parameters(
+    model: torch.nn.Module, group_bytes: int = GATHER_GROUP_BYTES
+) -> Iterator[tuple[str, torch.Tensor]]:
+    """Each parameter's full value (tied ones once), in order. Sharded ones are gathered a group of about
+    ``group_bytes`` at a time with one all-gather per group (one per tensor costs a round trip each): every
+    rank must iterate to the end together."""
+    group: list[tuple[str, DTensor]] = []
+    size = 0
     for name, param in model.named_parameters():
         value = param.detach()
-        yield name, value.full_tensor() if isinstance(value, DTensor) else value
+        if not isinstance(value, DTensor) or value.placements != (Shard(0),):
+            yield from _gather_rows(group)
+            group, size = [], 0
+            yield name, value.full_tensor() if isinstance(value, DTensor) else value
+            continue
+        if group and (value.dtype != group[0][1].dtype or size >= group_bytes):
+            yield from _gather_rows(group)
+            group, size = [], 0
+        group.append((name, value))
+        size += value.numel() * value.element_size()
+    yield from _gather_rows(group)
+
+
+def _gather_rows(group: list[tuple[str, DTensor]]) -> Iterator[tuple[str, torch.Tensor]]:
+    """Full tensors of dim-0-sharded DTensors (``torch.chunk`` split: ceil(rows / world) rows per rank, the
+    last ranks' shards shorter or empty) with one all-gather of their padded shards, concatenated."""
+    if not group:
+        return
+    mesh = group[0][1].device_mesh
+    world = mesh.size()
+    padded = []
+    for _, value in group:
+        rows = value.shape[0]
+        per_rank = -(-rows // world) * (value.numel() // rows if rows else 0)
+        local = value.to_local().reshape(-1)
+        padded.append(torch.nn.functional.pad(local, (0, per_rank - local.numel())))
+    send = torch.cat(padded)
+    received = [torch.empty_like(send) for _ in range(world)]
+    dist.all_gather(received, send, group=mesh.get_group())
+    offset = 0
+    for (name, value), piece in zip(group, padded, strict=True):
+        rows = value.shape[0]
+        row_numel = value.numel() // rows if rows else 0
+        chunk = -(-rows // world)
+        parts = []
+        for rank in range(world):
+            kept = max(0, min(chunk, rows - rank * chunk)) * row_numel
+            parts.append(received[rank][offset : offset + kept])
+        offset += piece.numel()
+        yield name, torch.cat(parts).view(value.shape)
 
 
 def all_reduce_sum(values: dict[str, float]) -> dict[str, float]:
