@@ -24,7 +24,7 @@ SMALL = [
     "model.tiny_overrides.vision_hidden_size=64", "model.tiny_overrides.vision_intermediate_size=128",
     "model.sft_warmup.steps=2", "data.synth.n=40", "data.max_response_length=6", "data.train_batch_size=2",
     "data.val_batch_size=4", "algorithm.ppo_mini_batch_size=2", "algorithm.ppo_micro_batch_size_per_gpu=2",
-    "rollout.n=2", "trainer.test_freq=0", "trainer.save_freq=1", "trainer.max_checkpoints_to_keep=0",
+    "rollout.n=2", "trainer.test_freq=0", "trainer.save_freq=1", "trainer.max_actor_ckpt_to_keep=0",
 ]  # fmt: skip
 
 
@@ -60,7 +60,7 @@ def finish(run: subprocess.Popen, timeout: float) -> str:
 
 
 def test_kill_9_of_a_policy_worker_stops_the_run_and_it_resumes_with_another_worker_count(tmp_path):
-    run = train(tmp_path, "trainer.total_steps=8", "cluster.policy_workers=2")
+    run = train(tmp_path, "trainer.total_training_steps=8", "cluster.policy_workers=2")
     deadline = time.monotonic() + 1500
     while len(complete_checkpoints(tmp_path)) < 2:  # steps 1 and 2 are safe on disk
         assert run.poll() is None, f"the run ended early:\n{run.communicate()[0][-3000:]}"
@@ -77,7 +77,7 @@ def test_kill_9_of_a_policy_worker_stops_the_run_and_it_resumes_with_another_wor
     assert f"the last complete checkpoint is {last}" in output.replace("\n", "")
     assert "Run the same command again to resume" in output
 
-    resumed = train(tmp_path, "trainer.total_steps=5", "cluster.policy_workers=1")
+    resumed = train(tmp_path, "trainer.total_training_steps=5", "cluster.policy_workers=1")
     output = finish(resumed, timeout=1500)
     assert resumed.returncode == 0, output[-3000:]
     assert f"resuming from {last}" in output.replace("\n", "")

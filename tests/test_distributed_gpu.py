@@ -96,10 +96,10 @@ def test_the_loop_trains_on_placed_gpu_actors_with_vllm_and_two_nccl_ranks(tmp_p
             "data": {"synth": {"n": 24, "seed": 0}, "max_prompt_length": 256, "max_response_length": 8,
                      "train_batch_size": 2, "val_batch_size": 8},
             "algorithm": {"lr": 1e-4, "ppo_mini_batch_size": 2},
-            "rollout": {"n": 4, "engine": "vllm", "gpu_memory_utilization": 0.3},
+            "rollout": {"n": 4, "name": "vllm", "gpu_memory_utilization": 0.3},
             "reward": {"num_workers": 0},
-            "cluster": {"nodes": 1, "gpus_per_node": 2, "policy_workers": 2},
-            "trainer": {"output_dir": str(tmp_path), "total_steps": 2, "test_freq": 2, "save_freq": 2},
+            "cluster": {"n_gpus_per_node": 2, "policy_workers": 2},
+            "trainer": {"output_dir": str(tmp_path), "total_training_steps": 2, "test_freq": 2},
         },
     )  # fmt: skip
     summary = trainer.run(cfg)

@@ -56,7 +56,7 @@ def test_the_plan_gives_vllm_its_gpus_and_each_rank_one(workers, nodes, gpus, tp
     "workers, nodes, gpus, tp, message",
     [
         (3, 1, 2, 1, r"needs 1 GPU\(s\) for vLLM .* plus 3 for the policy .*gives 2"),
-        (1, 2, 2, 4, "rollout.tensor_parallel_size=4 needs that many GPUs on one node"),
+        (1, 2, 2, 4, "rollout.tensor_model_parallel_size=4 needs that many GPUs on one node"),
     ],
 )
 def test_a_recipe_with_too_few_gpus_is_refused_by_name(workers, nodes, gpus, tp, message):
@@ -145,9 +145,9 @@ def recipe(output_dir: Path, **overrides) -> OmegaConf:
         {
             "data": {"max_prompt_length": 256, "max_response_length": 6, "train_batch_size": 2},
             "algorithm": {"lr": 1e-4, "ppo_mini_batch_size": 2},
-            "rollout": {"n": 2, "engine": "hf"},
+            "rollout": {"n": 2, "name": "hf"},
             "reward": {"num_workers": 0},
-            "cluster": {"nodes": 1, "gpus_per_node": 2, "policy_workers": 2},
+            "cluster": {"n_gpus_per_node": 2, "policy_workers": 2},
             "trainer": {"output_dir": str(output_dir)},
         },
     )  # fmt: skip
@@ -173,7 +173,7 @@ def test_actors_land_on_the_gpu_node_the_plan_says_and_train_there(two_nodes, tm
 
 
 def test_a_cluster_too_small_is_an_error_naming_the_resource_not_a_hang(two_nodes, tmp_path):
-    settings = loop_settings(recipe(tmp_path, **{"cluster.gpus_per_node": 5, "cluster.policy_workers": 4}))
+    settings = loop_settings(recipe(tmp_path, **{"cluster.n_gpus_per_node": 5, "cluster.policy_workers": 4}))
     started = time.monotonic()
     with pytest.raises(PlacementError, match=r"needs 5 GPU in all .*the Ray cluster has 2 over 2 node"):
         start_actors(Path("unused"), Path("unused"), settings, state_dir=None)

@@ -11,14 +11,14 @@ import torch
 from omegaconf import OmegaConf
 
 from base_training.tiny import build_tiny_qwen2_5_vl
-from rlvr.backends.local import trainer
+from rlvr.backends.local import step, trainer
 from rlvr.backends.local.actors import start_actors, stop_actors
-from rlvr.backends.local.algorithm import LossSettings, compute_advantages, outcome_rewards
+from rlvr.backends.local.algorithm import AdvantageInputs, LossSettings, compute_advantages, outcome_rewards
 from rlvr.backends.local.checkpoint import checkpoints_root, complete_checkpoints
 from rlvr.backends.local.policy import PolicyWorker, TrainBatch, response_log_probs
 from rlvr.backends.local.prompts import encode_prompts
 from rlvr.backends.local.reward import RewardSettings, score_rows
-from rlvr.backends.local.rollout import RolloutWorker, pad_responses
+from rlvr.backends.local.rollout import RolloutWorker, Sampling, pad_responses
 from rlvr.backends.local.settings import loop_settings
 from rlvr.data.io import read_rows
 from rlvr.data.synth import write_synth
@@ -51,9 +51,9 @@ def recipe(output_dir, **overrides):
         "data": {"synth": {"n": 24, "seed": 0}, "max_prompt_length": 256, "max_response_length": 8,
                  "train_batch_size": 2, "val_batch_size": 8},
         "algorithm": {"lr": 1e-4, "ppo_mini_batch_size": 2},
-        "rollout": {"n": 4, "engine": "hf"},
+        "rollout": {"n": 4, "name": "hf"},
         "reward": {"num_workers": 0},
-        "trainer": {"output_dir": str(output_dir), "total_steps": 2, "test_freq": 2, "save_freq": 1},
+        "trainer": {"output_dir": str(output_dir), "total_training_steps": 2, "test_freq": 2, "save_freq": 1},
     }  # fmt: skip
     return OmegaConf.merge(cfg, small, OmegaConf.from_dotlist([f"{k}={v}" for k, v in overrides.items()]))
 
@@ -66,17 +66,23 @@ def test_one_grpo_step_changes_the_policy_with_zero_mean_group_advantages(
     before = actors.policy.get_weights()
     prompts = synth_rows[0][:2]
 
-    rows, rollout, group_ids = trainer.generate(actors, prompts, settings, step=1)
-    scores = trainer.score(rows, rollout.texts, settings)
-    batch, _ = trainer.advantages_for(actors, rollout, scores["score"], group_ids, settings)
-    metrics = trainer.update(actors, batch, settings, step=1)
+    experience = step.generate(actors, prompts, settings, seed=1)
+    token_info = step.score_tokens(actors, experience, settings)
+    rewards, _ = step.token_rewards(experience, token_info, settings)
+    advantages, _ = step.advantages(experience, token_info, rewards, settings)
+    rollout, group_ids = experience.rollout, experience.group_ids
+    batch = TrainBatch(
+        rollout.prompts, rollout.response_ids, rollout.response_mask, advantages,
+        ref_log_prob=token_info.get("ref_log_prob"),
+    )  # fmt: skip
+    metrics = step.update(actors, batch, settings, step=1)
 
     assert len(rollout.texts) == 2 * settings.group_size and list(group_ids) == [0] * 4 + [1] * 4
     for group in (0, 1):
         assert batch.advantages[group_ids == group, 0].mean().abs() < 1e-5
     after = actors.policy.get_weights()
     assert any(not np.array_equal(before[k][0], after[k][0]) for k in before)  # (bits, dtype) per tensor
-    synced = ray.get(actors.rollout.generate.remote(prompts, trainer.Sampling(4, greedy=True), 0))
+    synced = ray.get(actors.rollout.generate.remote(prompts, Sampling(4, greedy=True), 0))
     assert synced.response_ids.shape == (2, 4)
     assert (
         np.isfinite(metrics["actor/pg_loss"]) and "actor/kl_loss" in metrics
@@ -90,7 +96,7 @@ def test_a_rewarded_response_becomes_more_likely_on_a_fixed_prompt(tiny_model, s
     truth = row["reward_model"]["ground_truth"]
     wrong = "no" if truth == "yes" else "yes"
     texts = [f"<think>look</think><answer>{answer}</answer>" for answer in (truth, wrong) * 2]
-    scores = torch.tensor([s["score"] for s in score_rows(texts, [row] * 4, RewardSettings.from_recipe({}))])
+    scores = torch.tensor([s["score"] for s in score_rows(texts, [row] * 4, RewardSettings(workers=0))])
     assert scores[0] > scores[1]
 
     rollout_side = RolloutWorker(str(tiny_model), "hf")
@@ -100,7 +106,9 @@ def test_a_rewarded_response_becomes_more_likely_on_a_fixed_prompt(tiny_model, s
         rollout_side.eos_ids, rollout_side.pad_id, width=24,
     )  # fmt: skip
     prompts = encode_prompts(rollout_side.processor, [row] * 4, 256)
-    advantages, _ = compute_advantages("grpo", outcome_rewards(scores, mask), mask, np.zeros(4, dtype=int))
+    advantages, _ = compute_advantages(
+        "grpo", AdvantageInputs(outcome_rewards(scores, mask), mask, np.zeros(4, dtype=int))
+    )
     policy = PolicyWorker(str(tiny_model), None, lr=1e-3, loss=LossSettings())
 
     def sequence_log_prob():
@@ -109,8 +117,8 @@ def test_a_rewarded_response_becomes_more_likely_on_a_fixed_prompt(tiny_model, s
         return (log_prob * mask).sum(-1)
 
     start = sequence_log_prob()
-    for step in range(5):
-        policy.update(TrainBatch(prompts, ids, mask, advantages), ppo_epochs=1, mini_batch_size=4, seed=step)
+    for seed in range(5):
+        policy.update(TrainBatch(prompts, ids, mask, advantages), ppo_epochs=1, mini_batch_size=4, seed=seed)
     end = sequence_log_prob()
     assert end[0] > start[0] and end[1] < start[1]
 
@@ -123,7 +131,7 @@ def test_resume_after_a_kill_continues_without_lost_or_repeated_steps(ray_cluste
         handle.write(json.dumps({"step": 3, "reward/mean": 0.0}) + "\n")
     (checkpoints_root(tmp_path) / ".step_000003.tmp-killed").mkdir()
 
-    resumed = trainer.run(recipe(tmp_path, **{"trainer.total_steps": 4}))
+    resumed = trainer.run(recipe(tmp_path, **{"trainer.total_training_steps": 4}))
 
     steps = [json.loads(line)["step"] for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert steps == [0, 1, 2, 3, 4]
@@ -156,7 +164,7 @@ def test_data_file_without_the_rl_columns_is_a_clear_error(tmp_path):
 def test_ppo_with_gae_trains_a_critic(tiny_model, synth_rows):
     rollout_side = RolloutWorker(str(tiny_model), "hf")
     rows = synth_rows[0][:2]
-    rollout = rollout_side.generate(rows, trainer.Sampling(6, temperature=1.0), seed=0)
+    rollout = rollout_side.generate(rows, Sampling(6, temperature=1.0), seed=0)
     policy = PolicyWorker(str(tiny_model), None, lr=1e-4, loss=LossSettings(), with_critic=True)
     info = policy.score_tokens(
         rollout.prompts, rollout.response_ids, rollout.response_mask, old=True, ref=False
@@ -164,9 +172,8 @@ def test_ppo_with_gae_trains_a_critic(tiny_model, synth_rows):
     assert info["values"].shape == rollout.response_ids.shape
     scores = torch.tensor([1.0, 0.0])
     rewards = outcome_rewards(scores, rollout.response_mask)
-    advantages, returns = compute_advantages(
-        "gae", rewards, rollout.response_mask, np.arange(2), values=info["values"], gamma=1.0, lam=0.95
-    )
+    inputs = AdvantageInputs(rewards, rollout.response_mask, np.arange(2), values=info["values"])
+    advantages, returns = compute_advantages("gae", inputs, gamma=1.0, lam=0.95)
     batch = TrainBatch(
         rollout.prompts, rollout.response_ids, rollout.response_mask, advantages,
         old_log_prob=info["old_log_prob"], returns=returns, old_values=info["values"],

@@ -37,7 +37,7 @@ def test_every_recipe_composes_and_validates(name, data):
 
 def test_gpu_recipes_carry_the_rlvr_stage_settings():
     seven = compose_recipe("medvqa_grpo_qwen2_5_vl_7b")
-    assert (seven.backend, seven.algorithm.name, seven.rollout.n, seven.rollout.engine) == (
+    assert (seven.backend, seven.algorithm.adv_estimator, seven.rollout.n, seven.rollout.name) == (
         "verl",
         "grpo",
         8,
@@ -49,16 +49,17 @@ def test_gpu_recipes_carry_the_rlvr_stage_settings():
         0.01,
     )
     assert (seven.algorithm.clip_ratio_low, seven.algorithm.clip_ratio_high) == (0.2, 0.28)
-    assert (seven.cluster.nodes, seven.cluster.gpus_per_node, seven.rollout.tensor_parallel_size) == (1, 8, 2)
+    cluster = (seven.cluster.nnodes, seven.cluster.n_gpus_per_node)
+    assert (*cluster, seven.rollout.tensor_model_parallel_size) == (1, 8, 2)
     big = compose_recipe("medvqa_grpo_qwen2_5_vl_32b")
-    assert (big.cluster.nodes, big.cluster.gpus_per_node) == (4, 8)
-    assert big.rollout.tensor_parallel_size >= 4
+    assert (big.cluster.nnodes, big.cluster.n_gpus_per_node) == (4, 8)
+    assert big.rollout.tensor_model_parallel_size >= 4
 
 
 def test_overrides_and_group_swaps_apply():
     cfg = compose_recipe("quickstart", ["algorithm=ppo", "rollout.n=4", "trainer.resume=never"])
-    assert (cfg.algorithm.name, cfg.algorithm.adv_estimator, cfg.rollout.n, cfg.trainer.resume) == (
-        "ppo",
+    assert (cfg.algorithm.use_kl_loss, cfg.algorithm.adv_estimator, cfg.rollout.n, cfg.trainer.resume) == (
+        True,  # the recipe's own algorithm block (use_kl_loss: true) wins over the group swap
         "gae",
         4,
         "never",
@@ -93,11 +94,11 @@ def test_unknown_group_option_lists_the_options():
 
 def test_bad_choice_and_missing_model_are_reported_together(tmp_path):
     cfg = compose_recipe(
-        "quickstart", ["rollout.engine=vlm", f"model.path={tmp_path}/nope", "model.tiny=false"]
+        "quickstart", ["rollout.name=vlm", f"model.path={tmp_path}/nope", "model.tiny=false"]
     )
     with pytest.raises(RecipeError) as err:
         validate_recipe(cfg)
-    assert "rollout.engine='vlm' is not one of: auto, hf, vllm" in str(err.value)
+    assert "rollout.name='vlm' is not one of: auto, hf, vllm" in str(err.value)
     assert f"model.path '{tmp_path}/nope' does not exist" in str(err.value)
 
 
@@ -128,8 +129,8 @@ def test_vllm_requested_without_it_is_an_error():
         pass
     else:
         pytest.skip("vLLM is installed here")
-    with pytest.raises(RecipeError, match=r"rollout.engine=vllm but vLLM is not installed"):
-        validate_recipe(compose_recipe("quickstart", ["rollout.engine=vllm"]))
+    with pytest.raises(RecipeError, match=r"rollout.name=vllm but vLLM is not installed"):
+        validate_recipe(compose_recipe("quickstart", ["rollout.name=vllm"]))
 
 
 def test_reward_settings_are_checked_by_the_scorer():
@@ -180,4 +181,4 @@ def test_verl_backend_refuses_what_verl_cannot_run(data):
         validate_recipe(cfg)
     assert "backend=verl rolls out with vLLM" in str(err.value)
     assert "backend=verl needs a saved model folder" in str(err.value)
-    assert "model.sft_warmup is a local-backend feature" in str(err.value)
+    assert "model.sft_warmup.steps=120 is not supported by backend=verl: run the SFT stages" in str(err.value)

@@ -73,9 +73,8 @@ def test_multirun_then_summary(tmp_path, monkeypatch, capsys):
     def fake_backend(cfg):
         acc = 0.1 + cfg.algorithm.kl_coef * 10 + cfg.rollout.n / 100
         with open(f"{cfg.trainer.output_dir}/metrics.jsonl", "w") as out:
-            out.write(
-                json.dumps({"step": cfg.trainer.total_steps, "val/acc": acc, "val/score": 2 * acc}) + "\n"
-            )
+            row = {"step": cfg.trainer.total_training_steps, "val/acc": acc, "val/score": 2 * acc}
+            out.write(json.dumps(row) + "\n")
         return {"val_acc_end": acc}
 
     monkeypatch.setattr(train, "run_backend", fake_backend)
@@ -84,7 +83,7 @@ def test_multirun_then_summary(tmp_path, monkeypatch, capsys):
         "-m",
         "algorithm.kl_coef=0,0.01",
         "rollout.n=4,8",
-        "trainer.total_steps=3",
+        "trainer.total_training_steps=3",
         f"trainer.output_dir={tmp_path}",
     ]
     assert rlvr(["train", *args]) == 0

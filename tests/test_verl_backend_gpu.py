@@ -25,10 +25,10 @@ def test_one_verl_step_on_the_tiny_model(tmp_path):
         f"data.train_files=[{data['train']}]", f"data.val_files=[{data['val']}]",
         "data.max_prompt_length=256", "data.max_response_length=32", "data.train_batch_size=4",
         "algorithm.ppo_mini_batch_size=4", "algorithm.ppo_micro_batch_size_per_gpu=2",
-        "rollout.n=2", "rollout.tensor_parallel_size=1", "rollout.gpu_memory_utilization=0.3",
+        "rollout.n=2", "rollout.tensor_model_parallel_size=1", "rollout.gpu_memory_utilization=0.3",
         "rollout.log_prob_micro_batch_size_per_gpu=2",
-        "cluster.nodes=1", "cluster.gpus_per_node=1",
-        "trainer.total_steps=1", "trainer.test_freq=1", "trainer.save_freq=0", f"trainer.output_dir={out}",
+        "cluster.nnodes=1", "cluster.n_gpus_per_node=1",
+        "trainer.total_training_steps=1", "trainer.test_freq=1", f"trainer.output_dir={out}",
     ]  # fmt: skip
     summary = run(compose_recipe("medvqa_grpo_qwen2_5_vl_7b", overrides))
     assert summary["steps"] == 1

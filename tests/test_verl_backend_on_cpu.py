@@ -6,15 +6,10 @@ from __future__ import annotations
 import pytest
 from recipe_fixtures import data_overrides, synth_parquet
 
-from rlvr.backends.verl import (
-    REWARD_FUNCTION_PATH,
-    ClusterError,
-    build_verl_config,
-    check_cluster_resources,
-    validate_verl_config,
-)
-from rlvr.errors import RecipeError
+from rlvr.backends.verl import build_verl_config, check_cluster_resources, validate_verl_config
+from rlvr.errors import ClusterError, RecipeError
 from rlvr.recipe.compose import compose_recipe
+from rlvr.recipe.keymap import REWARD_FUNCTION_PATH
 
 VERL_RECIPES = ["medqa_text_grpo_qwen2_5_7b", "medvqa_grpo_qwen2_5_vl_32b", "medvqa_grpo_qwen2_5_vl_7b"]
 
@@ -35,9 +30,10 @@ def test_verl_recipes_pass_verls_validate_config(name, data):
     cfg = compose_recipe(name, data_overrides(data))
     verl_cfg = build_verl_config(cfg)
     validate_verl_config(verl_cfg)
-    assert verl_cfg.trainer.nnodes == cfg.cluster.nodes
-    assert verl_cfg.trainer.n_gpus_per_node == cfg.cluster.gpus_per_node
-    assert verl_cfg.actor_rollout_ref.rollout.tensor_model_parallel_size == cfg.rollout.tensor_parallel_size
+    assert verl_cfg.trainer.nnodes == cfg.cluster.nnodes
+    assert verl_cfg.trainer.n_gpus_per_node == cfg.cluster.n_gpus_per_node
+    rollout = verl_cfg.actor_rollout_ref.rollout
+    assert rollout.tensor_model_parallel_size == cfg.rollout.tensor_model_parallel_size
 
 
 def test_reward_function_and_data_are_plugged_in(seven_b, data):
@@ -103,7 +99,7 @@ def test_ray_address_comes_from_the_environment(data, monkeypatch):
 
 
 def test_verl_validate_config_rejects_an_impossible_gpu_split(data):
-    cfg = compose_recipe("medvqa_grpo_qwen2_5_vl_7b", [*data_overrides(data), "cluster.gpus_per_node=7"])
+    cfg = compose_recipe("medvqa_grpo_qwen2_5_vl_7b", [*data_overrides(data), "cluster.n_gpus_per_node=7"])
     with pytest.raises(RecipeError, match=r"validate_config rejected.*divisible"):
         validate_verl_config(build_verl_config(cfg))
 

@@ -113,10 +113,10 @@ def test_the_loop_trains_with_the_vllm_engine_in_a_ray_actor(tmp_path):
             "data": {"synth": {"n": 24, "seed": 0}, "max_prompt_length": 256, "max_response_length": 8,
                      "train_batch_size": 2, "val_batch_size": 8},
             "algorithm": {"lr": 1e-4, "ppo_mini_batch_size": 2},
-            "rollout": {"n": 4, "engine": "vllm", "val_temperature": 0.7},
+            "rollout": {"n": 4, "name": "vllm", "val_kwargs": {"n": 1, "temperature": 0.7}},
             "reward": {"num_workers": 0},
             "cluster": {"policy_workers": 2},
-            "trainer": {"output_dir": str(tmp_path), "total_steps": 2, "test_freq": 2, "save_freq": 2},
+            "trainer": {"output_dir": str(tmp_path), "total_training_steps": 2, "test_freq": 2},
         },
     )  # fmt: skip
     ray.init(num_cpus=3, include_dashboard=False, log_to_driver=False)

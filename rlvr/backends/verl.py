@@ -21,12 +21,10 @@ from omegaconf.errors import OmegaConfBaseException
 
 from rlvr.errors import ClusterError, RecipeError
 from rlvr.metrics import METRICS_FILE, SUMMARY_FILE, read_metric_rows, validation_value
-from rlvr.recipe.validate import reward_settings
+from rlvr.recipe.routing import verl_settings
 
 VERL_CONFIG_MODULE = "verl.trainer.config"
 VERL_CONFIG_NAME = "ppo_trainer"
-REWARD_FUNCTION_PATH = "pkg://rewards.verl_adapter"
-REWARD_FUNCTION_NAME = "compute_score"
 
 
 def hydra_value(value: Any) -> str:
@@ -50,96 +48,27 @@ def ray_address(cfg: DictConfig) -> str | None:
 
 
 def verl_overrides(cfg: DictConfig) -> list[str]:
-    """The recipe as a list of Hydra overrides of verl's ppo_trainer (user ``verl.overrides`` last)."""
-    algo, rollout, data, model, trainer = cfg.algorithm, cfg.rollout, cfg.data, cfg.model, cfg.trainer
-    out_dir = Path(trainer.output_dir).expanduser().resolve()
-    kl_in_reward = not algo.use_kl_loss and algo.kl_coef > 0
-    loggers = ["console"] + [name for name in ("tensorboard", "wandb", "mlflow") if cfg.logger[name]]
-    if cfg.logger.jsonl:
-        loggers.append("file")
-    env = {
-        "VERL_FILE_LOGGER_PATH": str(out_dir / METRICS_FILE),
-        "TENSORBOARD_DIR": str(out_dir / "tensorboard"),
-    }
-    reward_kwargs = reward_settings(cfg)
-    settings: dict[str, Any] = {
-        "algorithm.adv_estimator": algo.adv_estimator,
-        "algorithm.norm_adv_by_std_in_grpo": algo.norm_adv_by_std_in_grpo,
-        "algorithm.gamma": algo.gamma,
-        "algorithm.lam": algo.lam,
-        "algorithm.use_kl_in_reward": kl_in_reward,
-        "algorithm.kl_penalty": algo.kl_penalty,
-        "algorithm.kl_ctrl.kl_coef": algo.kl_coef,
-        "data.train_files": [str(Path(f).expanduser().resolve()) for f in data.train_files],
-        "data.val_files": [str(Path(f).expanduser().resolve()) for f in data.val_files],
-        "data.max_prompt_length": data.max_prompt_length,
-        "data.max_response_length": data.max_response_length,
-        "data.train_batch_size": data.train_batch_size,
-        "data.image_key": data.image_key,
-        "data.prompt_key": data.prompt_key,
-        "data.filter_overlong_prompts": data.filter_overlong_prompts,
-        "data.shuffle": data.shuffle,
-        "data.seed": trainer.seed,
-        "actor_rollout_ref.model.path": model.path,
-        "actor_rollout_ref.model.enable_gradient_checkpointing": model.enable_gradient_checkpointing,
-        "actor_rollout_ref.model.use_remove_padding": model.use_remove_padding,
-        "actor_rollout_ref.model.trust_remote_code": model.trust_remote_code,
-        # model.dtype is the compute dtype (verl keeps fp32 master weights in FSDP)
-        "actor_rollout_ref.actor.fsdp_config.dtype": model.dtype,
-        "actor_rollout_ref.ref.fsdp_config.dtype": model.dtype,
-        "actor_rollout_ref.rollout.dtype": model.dtype,
-        "actor_rollout_ref.actor.optim.lr": algo.lr,
-        "actor_rollout_ref.actor.optim.weight_decay": algo.weight_decay,
-        "actor_rollout_ref.actor.optim.lr_warmup_steps": algo.lr_warmup_steps or -1,
-        "actor_rollout_ref.actor.grad_clip": algo.grad_clip,
-        "actor_rollout_ref.actor.clip_ratio_low": algo.clip_ratio_low,
-        "actor_rollout_ref.actor.clip_ratio_high": algo.clip_ratio_high,
-        "actor_rollout_ref.actor.loss_agg_mode": algo.loss_agg_mode,
-        "actor_rollout_ref.actor.entropy_coeff": algo.entropy_coeff,
-        "actor_rollout_ref.actor.ppo_epochs": algo.ppo_epochs,
-        "actor_rollout_ref.actor.ppo_mini_batch_size": algo.ppo_mini_batch_size,
-        "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu": algo.ppo_micro_batch_size_per_gpu,
-        "actor_rollout_ref.actor.use_kl_loss": algo.use_kl_loss,
-        "actor_rollout_ref.actor.kl_loss_coef": algo.kl_coef,
-        "actor_rollout_ref.actor.kl_loss_type": algo.kl_penalty,
-        "actor_rollout_ref.actor.checkpoint.save_contents": ["model", "optimizer", "extra", "hf_model"],
-        "actor_rollout_ref.ref.log_prob_micro_batch_size_per_gpu": rollout.log_prob_micro_batch_size_per_gpu,
-        "actor_rollout_ref.rollout.name": "vllm" if rollout.engine in ("auto", "vllm") else rollout.engine,
-        "actor_rollout_ref.rollout.n": rollout.n,
-        "actor_rollout_ref.rollout.temperature": rollout.temperature,
-        "actor_rollout_ref.rollout.top_p": rollout.top_p,
-        "actor_rollout_ref.rollout.top_k": rollout.top_k,
-        "actor_rollout_ref.rollout.tensor_model_parallel_size": rollout.tensor_parallel_size,
-        "actor_rollout_ref.rollout.gpu_memory_utilization": rollout.gpu_memory_utilization,
-        "actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu": (
-            rollout.log_prob_micro_batch_size_per_gpu
-        ),
-        "actor_rollout_ref.rollout.val_kwargs.do_sample": rollout.val_temperature > 0,
-        "actor_rollout_ref.rollout.val_kwargs.temperature": rollout.val_temperature,
-        "critic.model.path": model.path,
-        "critic.optim.lr": algo.critic_lr,
-        "critic.ppo_micro_batch_size_per_gpu": algo.ppo_micro_batch_size_per_gpu,
-        "reward.custom_reward_function.path": REWARD_FUNCTION_PATH,
-        "reward.custom_reward_function.name": REWARD_FUNCTION_NAME,
-        "+reward.custom_reward_function.reward_kwargs": reward_kwargs,
-        "trainer.nnodes": cfg.cluster.nodes,
-        "trainer.n_gpus_per_node": cfg.cluster.gpus_per_node,
-        "trainer.total_training_steps": trainer.total_steps,
-        "trainer.test_freq": trainer.test_freq,
-        "trainer.save_freq": trainer.save_freq or trainer.total_steps,  # our 0 = at the end; verl -1 = never
-        "trainer.resume_mode": "auto" if trainer.resume == "auto" else "disable",
-        "trainer.default_local_dir": str(out_dir / "checkpoints"),
-        "trainer.max_actor_ckpt_to_keep": trainer.max_checkpoints_to_keep,
-        "trainer.val_before_train": trainer.val_before_train,
-        "trainer.project_name": cfg.logger.project,
-        "trainer.experiment_name": cfg.logger.experiment,
-        "trainer.logger": loggers,
-        "+ray_kwargs.ray_init.runtime_env.env_vars": env,
-    }
+    """The recipe as Hydra overrides of verl's ppo_trainer, from the key table (user ``verl.overrides`` last);
+    the Ray address falls back to ``$RAY_ADDRESS``."""
+    settings = verl_settings(cfg)
     address = ray_address(cfg)
     if address:
         settings["+ray_kwargs.ray_init.address"] = address
     return [f"{key}={hydra_value(value)}" for key, value in settings.items()] + list(cfg.verl.overrides)
+
+
+def check_kl_once(cfg: DictConfig, verl_cfg: DictConfig) -> None:
+    """KL in the reward and in the loss at once (reachable through ``verl.overrides``) counts it twice
+    under GRPO: refused unless the recipe says so with ``algorithm.kl_in_reward_and_loss=true``."""
+    in_reward = bool(verl_cfg.algorithm.use_kl_in_reward)
+    in_loss = bool(verl_cfg.actor_rollout_ref.actor.use_kl_loss)
+    if in_reward and in_loss and not cfg.algorithm.kl_in_reward_and_loss:
+        raise RecipeError(
+            "verl's config puts KL both in the reward (algorithm.use_kl_in_reward) and in the loss "
+            "(actor.use_kl_loss), so the KL penalty counts twice; that came from verl.overrides="
+            f"{list(cfg.verl.overrides)}. Drop the override, or set algorithm.kl_in_reward_and_loss=true if "
+            "you mean it."
+        )
 
 
 def build_verl_config(cfg: DictConfig) -> DictConfig:
@@ -184,14 +113,15 @@ def check_cluster_resources(cfg: DictConfig) -> None:
     """Fail fast when the connected Ray cluster has fewer GPUs than the recipe asks for."""
     import ray
 
-    wanted = cfg.cluster.nodes * cfg.cluster.gpus_per_node
+    wanted = cfg.cluster.nnodes * cfg.cluster.n_gpus_per_node
     have = int(ray.cluster_resources().get("GPU", 0))
     if wanted < 1 or have < wanted:
         raise ClusterError(
-            f"recipe {cfg.recipe!r} asks for {cfg.cluster.nodes} node(s) x "
-            f"{cfg.cluster.gpus_per_node} GPU(s) = "
+            f"recipe {cfg.recipe!r} asks for {cfg.cluster.nnodes} node(s) x "
+            f"{cfg.cluster.n_gpus_per_node} GPU(s) = "
             f"{wanted} GPUs, but the Ray cluster at {ray_address(cfg) or 'this machine'} has {have}. Point "
-            "RAY_ADDRESS (or cluster.address) at a GPU cluster, or lower cluster.nodes/cluster.gpus_per_node."
+            "RAY_ADDRESS (or cluster.address) at a GPU cluster, or lower cluster.nnodes or "
+            "cluster.n_gpus_per_node."
         )
 
 
@@ -210,7 +140,7 @@ def check_vllm_on_cluster(verl_cfg: DictConfig) -> None:
 
     if not ray.get(has_vllm.remote()):
         raise ClusterError(
-            "rollout.engine=vllm but vLLM is not installed on the cluster's GPU workers: "
+            "rollout.name=vllm but vLLM is not installed on the cluster's GPU workers: "
             "`pip install -e '.[gpu]'` there (or choose another verl rollout with verl.overrides)"
         )
 
@@ -223,6 +153,7 @@ def run(cfg: DictConfig) -> dict:
 
     verl_cfg = build_verl_config(cfg)
     auto_set_device(verl_cfg)  # as main_ppo.main does (npu on Ascend)
+    check_kl_once(cfg, verl_cfg)
     validate_verl_config(verl_cfg)
     out_dir = Path(cfg.trainer.output_dir).expanduser()
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from rlvr.backends.verl import build_verl_config, validate_verl_config
 from rlvr.errors import EXIT_CLUSTER_ERROR, EXIT_USER_ERROR, ClusterError, RecipeError
 from rlvr.recipe.compose import compose_recipe, list_recipes
 from rlvr.recipe.multirun import job_entrypoints, plan_sweep, run_sweep, submit_sweep_jobs
@@ -44,14 +43,9 @@ def parse_args(argv: list[str]) -> tuple[str, list[str], bool]:
 
 
 def resolve_and_validate(cfg: DictConfig) -> DictConfig | None:
-    """Resolve and validate ``cfg``; for backend=verl also build and validate verl's config (returned)."""
+    """Resolve and validate ``cfg`` (the one pass the run makes too); for backend=verl, verl's config."""
     OmegaConf.resolve(cfg)
-    validate_recipe(cfg)
-    if cfg.backend != "verl":
-        return None
-    verl_cfg = build_verl_config(cfg)
-    validate_verl_config(verl_cfg)
-    return verl_cfg
+    return validate_recipe(cfg)
 
 
 def print_dry_run(cfg: DictConfig, verl_cfg: DictConfig | None) -> None:
@@ -60,7 +54,7 @@ def print_dry_run(cfg: DictConfig, verl_cfg: DictConfig | None) -> None:
     if verl_cfg is not None:
         print("# verl ppo_trainer config built from it; passed verl.utils.config.validate_config")
         print(OmegaConf.to_yaml(verl_cfg, resolve=True))
-        if cfg.rollout.engine in ("auto", "vllm") and importlib.util.find_spec("vllm") is None:
+        if cfg.rollout.name in ("auto", "vllm") and importlib.util.find_spec("vllm") is None:
             print(
                 "# note: vLLM is not installed here; the cluster's GPU workers need it (checked at run time)"
             )

@@ -18,6 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
 
 from rlvr.errors import RecipeError
+from rlvr.recipe.aliases import explain_old_name, translate_overrides
 from rlvr.recipe.schema import SCHEMA_NAME, RLConfig, register_configs
 
 RECIPES_PACKAGE = "recipes"
@@ -60,8 +61,13 @@ def _is_free_dict(node: DictConfig) -> bool:
 
 
 def suggest_key(key: str, keys: list[str] | None = None) -> str:
-    """' Did you mean X?' for the nearest of ``keys`` (default: the RL schema's), or '' if none is."""
-    keys = schema_keys() if keys is None else keys
+    """' Did you mean X?' for the nearest of ``keys`` (default: the RL schema's), or '' if none is; for an
+    old name of a schema key, its new name."""
+    if keys is None:
+        renamed = explain_old_name(key)
+        if renamed:
+            return renamed
+        keys = schema_keys()
     close = difflib.get_close_matches(key, keys, n=3, cutoff=0.6)
     if not close:  # compare the last part alone: `klcoef` -> algorithm.kl_coef
         leaf = key.rpartition(".")[2]
@@ -81,6 +87,7 @@ def compose_recipe(name: str, overrides: list[str] | tuple[str, ...] = ()) -> Di
     shipped groups (``model: qwen2_5_vl_7b`` ...) because ``pkg://recipes`` is put on its search path.
     """
     register_configs()
+    overrides = translate_overrides(overrides)
     GlobalHydra.instance().clear()  # the initialize_* calls below register themselves when constructed
     if name.endswith((".yaml", ".yml")):
         file = Path(name).expanduser().resolve()

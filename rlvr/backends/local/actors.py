@@ -10,6 +10,7 @@ from typing import Any
 
 import ray
 
+from rlvr.backends.local.algorithm import CRITIC_ESTIMATORS
 from rlvr.backends.local.fsdp import free_address
 from rlvr.backends.local.placement import PlacementPlan, bundle_nodes, in_bundle, plan_placement, reserve
 from rlvr.backends.local.policy import PolicyWorker
@@ -58,6 +59,7 @@ def start_actors(
             tensor_parallel_size=settings.tensor_parallel_size,
             seed=settings.seed,
             max_response_length=settings.max_new_tokens,
+            engine_log_probs=settings.rollout_correction.enabled,
         )
     )
     world_size = settings.policy_workers
@@ -72,7 +74,7 @@ def start_actors(
             str(reference_path) if settings.needs_reference else None,
             settings.lr,
             settings.loss,
-            with_critic=settings.estimator == "gae",
+            with_critic=settings.estimator in CRITIC_ESTIMATORS,
             grad_clip=settings.grad_clip,
             threads=max(1, settings.torch_threads // world_size),
             seed=settings.seed,
@@ -81,6 +83,9 @@ def start_actors(
             lr_warmup_steps=settings.lr_warmup_steps,
             temperature=settings.temperature,
             model=settings.model,
+            cliprange_value=settings.cliprange_value,
+            freeze_vision=settings.freeze_vision_tower,
+            lora=settings.lora,
             micro_batch_size=settings.micro_batch_size,
             log_prob_micro_batch_size=settings.log_prob_micro_batch_size,
             rank=rank,

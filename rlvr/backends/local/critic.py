@@ -10,8 +10,9 @@ import torch
 class Critic:
     """Per-token values for the response positions; trained with verl's clipped value loss."""
 
-    def __init__(self, backbone: torch.nn.Module, lr: float):
+    def __init__(self, backbone: torch.nn.Module, lr: float, grad_clip: float):
         self.backbone = backbone
+        self.grad_clip = grad_clip  # algorithm.grad_clip, as for the policy
         hidden = backbone.config.get_text_config().hidden_size
         self.head = torch.nn.Linear(hidden, 1).to(next(backbone.parameters()).device)
         torch.nn.init.zeros_(self.head.weight)
@@ -31,8 +32,8 @@ class Critic:
         self.optimizer.zero_grad(set_to_none=True)
 
     def step(self) -> None:
-        """Clip and apply the gradients accumulated since ``zero_grad``."""
-        torch.nn.utils.clip_grad_norm_([*self.backbone.parameters(), *self.head.parameters()], 1.0)
+        """Clip (to ``algorithm.grad_clip``) and apply the gradients accumulated since ``zero_grad``."""
+        torch.nn.utils.clip_grad_norm_([*self.backbone.parameters(), *self.head.parameters()], self.grad_clip)
         self.optimizer.step()
 
     def save(self, path: Path) -> None:

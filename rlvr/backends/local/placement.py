@@ -50,8 +50,8 @@ def plan_placement(
         return PlacementPlan(roles, tuple(dict(cpu) for _ in roles))
     if tensor_parallel_size > gpus_per_node:
         raise PlacementError(
-            f"rollout.tensor_parallel_size={tensor_parallel_size} needs that many GPUs on one node, and "
-            f"cluster.gpus_per_node={gpus_per_node}; lower rollout.tensor_parallel_size."
+            f"rollout.tensor_model_parallel_size={tensor_parallel_size} needs that many GPUs on one node, "
+            f"and cluster.n_gpus_per_node={gpus_per_node}; lower rollout.tensor_model_parallel_size."
         )
     if tensor_parallel_size + policy_workers <= gpus:
         rollout_gpus, rank0_gpus = float(tensor_parallel_size), 1.0
@@ -59,9 +59,9 @@ def plan_placement(
         rollout_gpus, rank0_gpus = 0.5, 0.5
     else:
         raise PlacementError(
-            f"the recipe needs {tensor_parallel_size} GPU(s) for vLLM (rollout.tensor_parallel_size) plus "
-            f"{policy_workers} for the policy (cluster.policy_workers), and gives {gpus} "
-            f"(cluster.nodes={nodes} x cluster.gpus_per_node={gpus_per_node}); lower one of them."
+            f"the recipe needs {tensor_parallel_size} GPU(s) for vLLM (rollout.tensor_model_parallel_size) "
+            f"plus {policy_workers} for the policy (cluster.policy_workers), and gives {gpus} "
+            f"(cluster.nnodes={nodes} x cluster.n_gpus_per_node={gpus_per_node}); lower one of them."
         )
     rank_gpus = [rank0_gpus] + [1.0] * (policy_workers - 1)
     bundles = [{**cpu, "GPU": rollout_gpus}, *({**cpu, "GPU": g} for g in rank_gpus)]
@@ -78,7 +78,7 @@ def check_fits(plan: PlacementPlan, nodes: list[dict[str, Any]]) -> None:
             raise PlacementError(
                 f"the recipe needs {needed:g} {resource} in all ({_needs(plan, resource)}), the Ray cluster "
                 f"has {have:g} over {len(alive)} node(s); lower cluster.policy_workers, "
-                "cluster.gpus_per_node or cluster.cpus_per_worker, or add nodes (cluster.address)."
+                "cluster.n_gpus_per_node or cluster.cpus_per_worker, or add nodes (cluster.address)."
             )
     for role, bundle in zip(plan.roles, plan.bundles, strict=True):
         if not any(all(r.get(k, 0.0) >= v for k, v in bundle.items()) for r in alive):
@@ -86,7 +86,7 @@ def check_fits(plan: PlacementPlan, nodes: list[dict[str, Any]]) -> None:
             raise PlacementError(
                 f"the {role} needs {_format(bundle)} on one node, and no node has that much "
                 f"(largest per node: {_format(largest)}); lower cluster.cpus_per_worker or "
-                "rollout.tensor_parallel_size."
+                "rollout.tensor_model_parallel_size."
             )
 
 
@@ -115,7 +115,7 @@ def reserve(plan: PlacementPlan, timeout_s: float = RESERVE_TIMEOUT_S):
             f"could not reserve {_format(plan.totals())} for the rollout and policy actors within "
             f"{time.monotonic() - started:.0f} s; the cluster has {_format(ray.available_resources())} free: "
             "other jobs hold the rest. Wait for them, or lower cluster.policy_workers or "
-            "cluster.gpus_per_node."
+            "cluster.n_gpus_per_node."
         )
     return group
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from verl.utils.torch_functional import entropy_from_logits, logprobs_from_logits
@@ -18,6 +18,13 @@ from verl.utils.torch_functional import entropy_from_logits, logprobs_from_logit
 from rlvr.backends.local.algorithm import LossSettings, policy_loss, value_loss
 from rlvr.backends.local.critic import Critic
 from rlvr.backends.local.fsdp import all_reduce_sum, clip_gradients, full_parameters, join_group, shard_blocks
+from rlvr.backends.local.lora import (
+    add_adapters,
+    freeze_vision_tower,
+    is_peft,
+    merged_parameters,
+    trainable_parameters,
+)
 from rlvr.backends.local.modeling import (
     DEFAULT_MODEL,
     ModelSettings,
@@ -29,6 +36,12 @@ from rlvr.backends.local.modeling import (
 from rlvr.backends.local.prompts import PromptBatch, model_inputs, slice_prompts
 from rlvr.backends.local.sharded_state import load_policy, save_policy
 from rlvr.backends.local.weight_sync import DEFAULT_BUCKET_BYTES, stream_weights
+from rlvr.recipe.schema import AlgorithmConfig
+
+if TYPE_CHECKING:
+    from rlvr.backends.local.settings import LoraSettings
+
+_ALGO = AlgorithmConfig()
 
 
 def select_rows(
@@ -51,6 +64,8 @@ class TrainBatch:
     ref_log_prob: torch.Tensor | None = None
     returns: torch.Tensor | None = None
     old_values: torch.Tensor | None = None
+    loss_mask: torch.Tensor | None = None  # the tokens the loss sees, when not all response tokens
+    rollout_is_weights: torch.Tensor | None = None  # rollout correction's importance weights
 
     def select(self, rows: list[int], device: str) -> TrainBatch:
         """The responses ``rows`` on ``device``."""
@@ -67,16 +82,23 @@ def sequence_inputs(prompts: PromptBatch, response_ids: torch.Tensor, response_m
     return inputs
 
 
-def response_log_probs(
-    model, prompts: PromptBatch, response_ids, response_mask, temperature: float = 1.0
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-token log-prob and entropy of the response tokens under ``model`` sampled at ``temperature``
-    (the logits are divided by it, as verl's actor does, so that ratios compare sampling distributions)."""
+def response_logits(
+    model, prompts: PromptBatch, response_ids, response_mask, temperature: float
+) -> torch.Tensor:
+    """The logits that predicted each response token, divided by the sampling ``temperature`` (as verl's
+    actor does, so that ratios compare sampling distributions)."""
     width = response_ids.shape[1]
     out = model(
         **sequence_inputs(prompts, response_ids, response_mask), logits_to_keep=width + 1, use_cache=False
     )
-    logits = out.logits[:, -width - 1 : -1].float() / temperature
+    return out.logits[:, -width - 1 : -1].float() / temperature
+
+
+def response_log_probs(
+    model, prompts: PromptBatch, response_ids, response_mask, temperature: float = 1.0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-token log-prob and entropy of the response tokens under ``model`` sampled at ``temperature``."""
+    logits = response_logits(model, prompts, response_ids, response_mask, temperature)
     return logprobs_from_logits(logits, response_ids), entropy_from_logits(logits)
 
 
@@ -123,6 +145,9 @@ class PolicyWorker:
         lr_warmup_steps: int = 0,
         temperature: float = 1.0,
         model: ModelSettings = DEFAULT_MODEL,
+        cliprange_value: float = _ALGO.cliprange_value,
+        freeze_vision: bool = False,
+        lora: LoraSettings | None = None,
         micro_batch_size: int | None = None,
         log_prob_micro_batch_size: int | None = None,
         rank: int = 0,
@@ -145,32 +170,53 @@ class PolicyWorker:
         self.loss = loss
         self.temperature = temperature
         self.grad_clip = grad_clip
+        self.cliprange_value = cliprange_value
         self.micro_batch_size = micro_batch_size
         self.log_prob_micro_batch_size = log_prob_micro_batch_size
         self.processor = load_processor(model_path, model)
         self.model = load_model(model_path, model, self.device, train=True)
         self.reference = None if reference_path is None else load_model(reference_path, model, self.device)
+        if lora is not None and lora.rank > 0:
+            self.model = add_adapters(
+                self.model, lora.rank, lora.alpha, lora.target_modules, lora.exclude_modules
+            )
+        if freeze_vision and not freeze_vision_tower(self.model):
+            raise ValueError(
+                "actor.freeze_vision_tower=true but the model has no vision tower (no `visual.`)."
+            )
         if world_size > 1:
             self.model = shard_blocks(self.model, self.device)
             self.reference = None if self.reference is None else shard_blocks(self.reference, self.device)
-        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=lr, weight_decay=weight_decay)
+        self.optimizer = torch.optim.AdamW(trainable_parameters(self.model), lr=lr, weight_decay=weight_decay)
         warmup = max(1, lr_warmup_steps)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
             self.optimizer, lambda step: min(1.0, (step + 1) / warmup)
         )
         # the critic's backbone inherits the policy's dtype and gradient checkpointing
-        self.critic = Critic(copy.deepcopy(self.model), critic_lr or lr) if with_critic else None
+        self.critic = Critic(copy.deepcopy(self.model), critic_lr or lr, grad_clip) if with_critic else None
 
     @torch.no_grad()
-    def score_tokens(self, prompts: PromptBatch, response_ids, response_mask, old: bool, ref: bool) -> dict:
-        """The old-policy / reference log-probs and critic values for a rollout (those requested)."""
+    def score_tokens(
+        self,
+        prompts: PromptBatch,
+        response_ids,
+        response_mask,
+        old: bool,
+        ref: bool,
+        sum_pi_squared: bool = False,
+    ) -> dict:
+        """The old-policy / reference log-probs, the policy's Σπ² per token (optimal-token-baseline
+        estimators) and critic values for a rollout (those requested)."""
         self.model.eval()  # no gradient-checkpointing recomputation without gradients
         pieces: dict[str, list[torch.Tensor]] = {}
         for rows in chunks(list(range(response_ids.shape[0])), self.log_prob_micro_batch_size):
             chunk = select_rows(prompts, rows, self.device, response_ids, response_mask)
             out = {}
-            if old:
-                out["old_log_prob"] = response_log_probs(self.model, *chunk, self.temperature)[0]
+            if old or sum_pi_squared:
+                logits = response_logits(self.model, *chunk, self.temperature)
+                out["old_log_prob"] = logprobs_from_logits(logits, chunk[1])
+                if sum_pi_squared:
+                    out["sum_pi_squared"] = torch.softmax(logits, dim=-1).square().sum(-1)
             if ref and self.reference is not None:
                 out["ref_log_prob"] = response_log_probs(self.reference, *chunk, self.temperature)[0]
             if self.critic is not None:
@@ -237,34 +283,36 @@ class PolicyWorker:
         )
         # On-policy with a single pass: the old policy is the current one (ratio 1 at the first step).
         old_log_prob = micro.old_log_prob if micro.old_log_prob is not None else log_prob.detach()
+        mask = micro.response_mask if micro.loss_mask is None else micro.loss_mask
         loss, pg_metrics = policy_loss(
-            log_prob,
-            old_log_prob,
-            micro.advantages,
-            micro.response_mask,
-            entropy,
-            micro.ref_log_prob,
-            self.loss,
-        )
+            log_prob, old_log_prob, micro.advantages, mask, entropy, micro.ref_log_prob, self.loss,
+            micro.rollout_is_weights,
+        )  # fmt: skip
         (loss * share).backward()
         metrics = {key: value * share for key, value in pg_metrics.items()}
         if self.critic is not None:
             inputs = sequence_inputs(micro.prompts, micro.response_ids, micro.response_mask)
             values = self.critic.values(inputs, micro.response_ids.shape[1], grad=True)
-            v_loss, v_metrics = value_loss(values, micro.old_values, micro.returns, micro.response_mask, 0.5)
+            v_loss, v_metrics = value_loss(
+                values, micro.old_values, micro.returns, micro.response_mask, self.cliprange_value
+            )
             (v_loss * value_share).backward()
             metrics.update({key: value * value_share for key, value in v_metrics.items()})
         return metrics
 
     def get_weights(self) -> Weights:
         """The policy's full parameters on CPU (gathered: every rank must call it)."""
-        return {name: tensor_bits(value) for name, value in full_parameters(self.model)}
+        return {name: tensor_bits(value) for name, value in self.full_parameters()}
+
+    def full_parameters(self):
+        """(name, full value) of every parameter as the rollout engine names it (LoRA merged in)."""
+        return merged_parameters(self.model) if is_peft(self.model) else full_parameters(self.model)
 
     def push_weights(self, rollout: Any, bucket_bytes: int = DEFAULT_BUCKET_BYTES) -> int:
         """Stream the full parameters to the ``rollout`` actor in buckets (every rank gathers, rank 0 sends);
         returns the bytes sent."""
         send = None if self.rank else (lambda bucket, last: rollout.receive_weights.remote(bucket, last))
-        return stream_weights(full_parameters(self.model), send, bucket_bytes)
+        return stream_weights(self.full_parameters(), send, bucket_bytes)
 
     def save(self, directory: str) -> None:
         """Sharded model + optimizer, the HF export, schedule and RNG (and critic) in ``directory``."""

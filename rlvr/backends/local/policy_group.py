@@ -36,8 +36,9 @@ class PolicyGroup:
         response_mask: torch.Tensor,
         old: bool,
         ref: bool,
+        sum_pi_squared: bool = False,
     ) -> dict[str, torch.Tensor]:
-        """Old/reference log-probs and values of every response: rank r scores the r-th equal slice."""
+        """Old/reference log-probs (Σπ², values) of every response: rank r scores the r-th equal slice."""
         total = response_ids.shape[0]
         if total % self.size:
             raise ValueError(
@@ -49,7 +50,7 @@ class PolicyGroup:
         for rank, worker in enumerate(self.workers):
             rows = list(range(rank * share, (rank + 1) * share))
             part = select_rows(prompts, rows, "cpu", response_ids, response_mask)
-            calls.append(worker.score_tokens.remote(*part, old=old, ref=ref))
+            calls.append(worker.score_tokens.remote(*part, old=old, ref=ref, sum_pi_squared=sum_pi_squared))
         pieces = self.gather(calls, "scoring log-probs")
         return {key: torch.cat([piece[key] for piece in pieces]) for key in pieces[0]}
 

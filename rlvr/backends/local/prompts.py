@@ -97,6 +97,25 @@ def slice_prompts(batch: PromptBatch, indices: Sequence[int]) -> PromptBatch:
     return out
 
 
+def concat_prompts(batches: Sequence[PromptBatch], pad_id: int) -> PromptBatch:
+    """One prompt batch of the samples of ``batches`` in order, re-padded on the left to the widest."""
+    width = max(batch["input_ids"].shape[1] for batch in batches)
+
+    def left_pad(tensor: torch.Tensor, value: int) -> torch.Tensor:
+        return torch.nn.functional.pad(tensor, (width - tensor.shape[1], 0), value=value)
+
+    out = {
+        "input_ids": torch.cat([left_pad(b["input_ids"], pad_id) for b in batches]),
+        "attention_mask": torch.cat([left_pad(b["attention_mask"], 0) for b in batches]),
+        "images_per_sample": torch.cat([b["images_per_sample"] for b in batches]),
+    }
+    with_images = [b for b in batches if "image_grid_thw" in b]
+    if with_images:
+        out["image_grid_thw"] = torch.cat([b["image_grid_thw"] for b in with_images])
+        out["pixel_values"] = torch.cat([b["pixel_values"] for b in with_images])
+    return out
+
+
 def model_inputs(batch: PromptBatch) -> dict[str, torch.Tensor]:
     """The keys of a prompt batch that the model's forward/generate accept."""
     return {key: value for key, value in batch.items() if key != "images_per_sample"}

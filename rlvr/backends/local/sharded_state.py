@@ -18,6 +18,7 @@ from torch.distributed.checkpoint.state_dict import (
 )
 
 from rlvr.backends.local.fsdp import is_distributed, rank_and_size
+from rlvr.backends.local.lora import is_peft, merged_parameters
 
 SHARDED_DIR = "policy_sharded"  # DCP: model + optimizer
 HF_DIR = "policy"  # save_pretrained folder: what the rollout engine and `rlvr eval` load
@@ -29,9 +30,14 @@ def save_policy(directory: Path, model: torch.nn.Module, optimizer, scheduler, p
     """Every rank calls this (the gathers and DCP's plan are collective); rank 0 writes the shared files.
     On several nodes ``directory`` must be on storage that every node sees."""
     rank, _ = rank_and_size()
-    full = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+    if is_peft(model):  # the export is the plain model with the adapters merged in
+        exported = model.get_base_model()
+        full = {name: value.cpu() for name, value in merged_parameters(model)}
+    else:
+        exported = model
+        full = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
     if rank == 0:
-        model.save_pretrained(directory / HF_DIR, state_dict=full)
+        exported.save_pretrained(directory / HF_DIR, state_dict=full)
         processor.save_pretrained(directory / HF_DIR)
         torch.save({"scheduler": scheduler.state_dict()}, directory / SCHEDULE_FILE)
     del full

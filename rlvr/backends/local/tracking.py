@@ -9,16 +9,19 @@ import importlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
 from rlvr.metrics import METRICS_FILE
 
+if TYPE_CHECKING:
+    from rlvr.backends.local.settings import LoggingSettings
+
 # Shown on the console each step, in this order (the JSONL file gets everything).
 CONSOLE_KEYS = (
     "reward/mean", "reward/acc", "reward/format", "actor/kl", "actor/entropy", "response/length",
-    "actor/clip_frac", "perf/tokens_per_s", "timing/rollout_s", "timing/reward_s", "timing/update_s",
+    "actor/clip_frac", "perf/tokens_per_s", "timing/rollout_s", "timing/advantage_s", "timing/update_s",
     "val/acc",
 )  # fmt: skip
 TRACKER_PACKAGES = {"tensorboard": "torch.utils.tensorboard", "wandb": "wandb", "mlflow": "mlflow"}
@@ -37,21 +40,22 @@ def _require(name: str) -> Any:
 class MetricsSink:
     """Fans one step's metrics out to every enabled destination."""
 
-    def __init__(self, output_dir: Path, logger_cfg: Mapping[str, Any], run_name: str, resume_step: int = 0):
-        self.console = bool(logger_cfg.get("console", True))
-        self.jsonl_path = output_dir / METRICS_FILE if logger_cfg.get("jsonl", True) else None
+    def __init__(self, output_dir: Path, logging: LoggingSettings, resume_step: int = 0):
+        """``logging``: the recipe's ``logger.*``; runs are named ``logger.experiment`` in the trackers."""
+        self.console = logging.console
+        self.jsonl_path = output_dir / METRICS_FILE if logging.jsonl else None
         if self.jsonl_path is not None:
             drop_steps_after(self.jsonl_path, resume_step)
         self.tensorboard = self.wandb = self.mlflow = None
-        if logger_cfg.get("tensorboard"):
+        if logging.tensorboard:
             self.tensorboard = _require("tensorboard").SummaryWriter(str(output_dir / "tensorboard"))
-        if logger_cfg.get("wandb"):
+        if logging.wandb:
             self.wandb = _require("wandb")
-            self.wandb.init(project=logger_cfg.get("project", "medrlvr"), name=run_name, dir=str(output_dir))
-        if logger_cfg.get("mlflow"):
+            self.wandb.init(project=logging.project, name=logging.experiment, dir=str(output_dir))
+        if logging.mlflow:
             self.mlflow = _require("mlflow")
-            self.mlflow.set_experiment(str(logger_cfg.get("project", "medrlvr")))
-            self.mlflow.start_run(run_name=run_name)
+            self.mlflow.set_experiment(logging.project)
+            self.mlflow.start_run(run_name=logging.experiment)
 
     def log(self, step: int, metrics: Mapping[str, float]) -> None:
         if self.console:

@@ -1,4 +1,5 @@
-"""The local GRPO/PPO loop: a step is generate -> score -> compute_advantages -> update (then sync weights).
+"""The local GRPO/PPO loop: steps (``step.py``: generate -> score -> advantages -> update), validation and
+checkpoints on schedule.
 
 ``run(cfg)`` prepares model and data, starts the Ray actors (``actors.py``), resumes from the last complete
 checkpoint, trains with validation and checkpoints, and writes ``summary.json``, ``metrics.jsonl`` and a PNG.
@@ -10,24 +11,17 @@ import json
 import os
 import time
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import ray
-import torch
 from omegaconf import DictConfig
 from tqdm import tqdm
 
 from rlvr.backends.local.actors import Actors, local_cpus, start_actors, stop_actors
-from rlvr.backends.local.algorithm import compute_advantages, kl_in_reward, outcome_rewards
 from rlvr.backends.local.checkpoint import latest_checkpoint, load_trainer_state, save_checkpoint
 from rlvr.backends.local.modeling import load_processor
-from rlvr.backends.local.policy import TrainBatch
 from rlvr.backends.local.policy_group import PolicyWorkerLost
-from rlvr.backends.local.reward import score_rows
-from rlvr.backends.local.rollout import Sampling
 from rlvr.backends.local.run_inputs import (
     drop_overlong_prompts,
     initial_policy,
@@ -36,6 +30,7 @@ from rlvr.backends.local.run_inputs import (
 )
 from rlvr.backends.local.settings import LoopSettings, loop_settings
 from rlvr.backends.local.sharded_state import HF_DIR
+from rlvr.backends.local.step import train_step
 from rlvr.backends.local.tracking import MetricsSink, plot_curves
 from rlvr.backends.local.val_metrics import validate
 from rlvr.metrics import CURVES_FILE, METRICS_FILE, SUMMARY_FILE, read_metric_rows
@@ -52,125 +47,6 @@ class RunState:
     val_history: list[tuple[int, float]] = field(default_factory=list)
 
 
-@lru_cache(maxsize=4)
-def epoch_order(size: int, seed: int, epoch: int) -> np.ndarray:
-    return np.random.default_rng([seed, epoch]).permutation(size)
-
-
-def prompt_batch(rows: list[dict], cursor: int, count: int, seed: int, shuffle: bool = True) -> list[dict]:
-    """Prompts ``cursor .. cursor+count`` of the endless stream of ``rows``: a new shuffle every epoch,
-    or (``shuffle`` false) file order every epoch."""
-    picked = []
-    for position in range(cursor, cursor + count):
-        epoch, index = divmod(position, len(rows))
-        picked.append(rows[int(epoch_order(len(rows), seed, epoch)[index]) if shuffle else index])
-    return picked
-
-
-def generate(actors: Actors, prompts: list[dict], settings: LoopSettings, step: int):
-    """``rollout.n`` sampled responses per prompt; responses of one prompt share a group id."""
-    rows = [row for row in prompts for _ in range(settings.group_size)]
-    sampling = Sampling(settings.max_new_tokens, settings.temperature, settings.top_p, settings.top_k)
-    rollout = ray.get(actors.rollout.generate.remote(rows, sampling, settings.seed * 1_000_003 + step))
-    return rows, rollout, np.repeat(np.arange(len(prompts)), settings.group_size)
-
-
-def score(rows: list[dict], texts: list[str], settings: LoopSettings) -> dict[str, torch.Tensor]:
-    """Rewards from the ``rewards`` library; one tensor per score key."""
-    scores = score_rows(texts, rows, settings.reward)
-    return {key: torch.tensor([s[key] for s in scores], dtype=torch.float32) for key in scores[0]}
-
-
-def advantages_for(actors: Actors, rollout, scores: torch.Tensor, group_ids, settings: LoopSettings):
-    """Old/ref log-probs (and values) from the policy actor, then verl's advantage estimator."""
-    needs_old = (
-        settings.kl_in_reward
-        or settings.ppo_epochs > 1
-        or settings.mini_batch_prompts < settings.prompts_per_step
-    )
-    token_info = actors.policy.score_tokens(
-        rollout.prompts,
-        rollout.response_ids,
-        rollout.response_mask,
-        old=needs_old,
-        ref=settings.needs_reference,
-    )
-    token_rewards = outcome_rewards(scores, rollout.response_mask)
-    metrics = {}
-    if settings.kl_in_reward:
-        token_rewards, kl = kl_in_reward(
-            token_rewards, token_info["old_log_prob"], token_info["ref_log_prob"],
-            settings.loss.kl_coef, settings.loss.kl_penalty,
-        )  # fmt: skip
-        metrics["actor/kl"] = float((kl * rollout.response_mask).sum() / rollout.response_mask.sum())
-    advantages, returns = compute_advantages(
-        settings.estimator, token_rewards, rollout.response_mask, group_ids,
-        values=token_info.get("values"), gamma=settings.gamma, lam=settings.lam,
-        norm_by_std=settings.norm_adv_by_std,
-    )  # fmt: skip
-    batch = TrainBatch(
-        prompts=rollout.prompts,
-        response_ids=rollout.response_ids,
-        response_mask=rollout.response_mask,
-        advantages=advantages,
-        old_log_prob=token_info.get("old_log_prob"),
-        ref_log_prob=token_info.get("ref_log_prob"),
-        returns=returns if "values" in token_info else None,
-        old_values=token_info.get("values"),
-    )
-    return batch, metrics
-
-
-def update(actors: Actors, batch: TrainBatch, settings: LoopSettings, step: int) -> dict[str, float]:
-    """Policy update on the policy ranks, then the new weights stream to the rollout actor."""
-    mini_batch = settings.mini_batch_prompts * settings.group_size
-    metrics = actors.policy.update(batch, settings.ppo_epochs, mini_batch, settings.seed + step)
-    return metrics | sync_weights(actors)
-
-
-def sync_weights(actors: Actors) -> dict[str, float]:
-    """Stream the policy's full weights to the rollout engine in buckets; its time and size."""
-    started = time.perf_counter()
-    sent = actors.policy.push_weights(actors.rollout)
-    return {"timing/weight_sync_s": time.perf_counter() - started, "perf/weight_sync_mb": sent / 2**20}
-
-
-def train_step(
-    actors: Actors, train_rows: list[dict], state: RunState, settings: LoopSettings
-) -> dict[str, float]:
-    step = state.step + 1
-    prompts = prompt_batch(
-        train_rows, state.prompts_consumed, settings.prompts_per_step, settings.seed, settings.shuffle
-    )
-    started = time.perf_counter()
-    rows, rollout, group_ids = generate(actors, prompts, settings, step)
-    generated = time.perf_counter()
-    scores = score(rows, rollout.texts, settings)
-    scored = time.perf_counter()
-    batch, kl_metrics = advantages_for(actors, rollout, scores["score"], group_ids, settings)
-    metrics = update(actors, batch, settings, step)
-    finished = time.perf_counter()
-    if "actor/kl_loss" in metrics:
-        metrics["actor/kl"] = metrics["actor/kl_loss"]
-    response_tokens = float(rollout.response_mask.sum())
-    metrics.update(kl_metrics)
-    metrics.update({
-        "reward/mean": float(scores["score"].mean()),
-        "reward/std": float(scores["score"].std()),
-        "reward/acc": float(scores["acc"].mean()),
-        "reward/format": float(scores["format"].mean()),
-        "response/length": response_tokens / len(rows),
-        "perf/tokens_per_s": response_tokens / (finished - started),
-        "timing/rollout_s": generated - started,
-        "timing/reward_s": scored - generated,
-        "timing/update_s": finished - scored,
-        "timing/step_s": finished - started,
-    })  # fmt: skip
-    state.step = step
-    state.prompts_consumed += len(prompts)
-    return metrics
-
-
 def checkpoint(
     actors: Actors, output_dir: Path, state: RunState, settings: LoopSettings, wall: float
 ) -> Path:
@@ -181,49 +57,49 @@ def checkpoint(
     )  # fmt: skip
 
 
+def start_state(output_dir: Path, settings: LoopSettings) -> tuple[RunState, Path | None]:
+    """A fresh state, or the one of the last complete checkpoint (``trainer.resume=auto``)."""
+    resume_from = latest_checkpoint(output_dir) if settings.resumes else None
+    if resume_from is None:
+        return RunState(), None
+    saved = load_trainer_state(resume_from)
+    tqdm.write(f"resuming from {resume_from} (step {saved['step']})")
+    return RunState(**{k: v for k, v in saved.items() if k in RunState.__annotations__}), resume_from
+
+
+def due(step: int, freq: int, last: bool) -> bool:
+    """verl's schedule: every ``freq`` steps and at the last one; ``freq`` <= 0 never."""
+    return freq > 0 and (last or step % freq == 0)
+
+
 def run(cfg: DictConfig) -> dict[str, Any]:
     """Train with the local backend; returns (and writes) the run summary."""
     started = time.time()
     settings = loop_settings(cfg)
-    output_dir = Path(str(cfg.trainer.output_dir)).expanduser()
+    output_dir = Path(settings.output_dir).expanduser()
     output_dir.mkdir(parents=True, exist_ok=True)
-    train_files, val_files = train_and_val_files(cfg, output_dir)
-    train_rows, val_rows = train_and_val_rows(train_files, val_files)
-    start_policy = initial_policy(cfg, output_dir, train_files)
+    train_files, val_files = train_and_val_files(settings.inputs, output_dir)
+    train_rows, val_rows = train_and_val_rows(settings.inputs, train_files, val_files)
+    start_policy = initial_policy(settings, output_dir, train_files)
     if settings.filter_overlong_prompts:
         processor = load_processor(str(start_policy), settings.model)
         train_rows = drop_overlong_prompts(processor, train_rows, settings.max_prompt_length, "training")
         val_rows = drop_overlong_prompts(processor, val_rows, settings.max_prompt_length, "validation")
-    resume_from = latest_checkpoint(output_dir) if settings.resume else None
-    state = RunState()
-    if resume_from is not None:
-        state = RunState(
-            **{k: v for k, v in load_trainer_state(resume_from).items() if k in RunState.__annotations__}
-        )
-        tqdm.write(f"resuming from {resume_from} (step {state.step})")
+    state, resume_from = start_state(output_dir, settings)
     previous_wall = state.wall_seconds
     owns_ray = not ray.is_initialized()
     if owns_ray:
-        address = cfg.cluster.get("address") or os.environ.get("RAY_ADDRESS") or None
+        address = settings.ray_address or os.environ.get("RAY_ADDRESS") or None
         local = {} if address else {"num_cpus": local_cpus(settings)}
         ray.init(address=address, include_dashboard=False, log_to_driver=True, **local)
     sink = actors = None
     try:
         model_path = resume_from / HF_DIR if resume_from is not None else start_policy
         actors = start_actors(model_path, start_policy, settings, resume_from)
-        sink = MetricsSink(
-            output_dir, cfg.logger, run_name=str(cfg.get("recipe", "run")), resume_step=state.step
-        )
-        val_sampling = Sampling(
-            settings.max_new_tokens,
-            temperature=settings.val_temperature,
-            greedy=settings.val_temperature == 0,
-        )
+        sink = MetricsSink(output_dir, settings.logging, resume_step=state.step)
 
         def run_validation() -> dict[str, float]:
-            metrics = validate(
-                actors.rollout, val_rows, settings.val_batch_size, val_sampling, settings.reward
-            )
+            metrics = validate(actors.rollout, val_rows, settings)
             state.val_history.append((state.step, metrics["val/acc"]))
             if state.val_acc_start is None:
                 state.val_acc_start = metrics["val/acc"]
@@ -233,12 +109,14 @@ def run(cfg: DictConfig) -> dict[str, Any]:
             sink.log(0, run_validation())
         progress = tqdm(total=settings.total_steps, initial=state.step, desc="rl", unit="step")
         while state.step < settings.total_steps:
-            metrics = train_step(actors, train_rows, state, settings)
-            last = state.step == settings.total_steps
-            if last or (settings.test_freq > 0 and state.step % settings.test_freq == 0):
+            step = state.step + 1
+            metrics, drawn = train_step(actors, train_rows, state.prompts_consumed, step, settings)
+            state.step, state.prompts_consumed = step, state.prompts_consumed + drawn
+            last = step == settings.total_steps
+            if due(step, settings.test_freq, last):
                 metrics.update(run_validation())
-            sink.log(state.step, metrics)
-            if last or (settings.save_freq > 0 and state.step % settings.save_freq == 0):
+            sink.log(step, metrics)
+            if due(step, settings.save_freq, last):
                 checkpoint(actors, output_dir, state, settings, previous_wall + time.time() - started)
             progress.update(1)
             progress.set_postfix(reward=f"{metrics['reward/mean']:.2f}", acc=f"{metrics['reward/acc']:.2f}")

@@ -1,15 +1,21 @@
-"""Validation (greedy unless rollout.val_temperature > 0): accuracy overall, per answer type, per modality."""
+"""Validation: greedy accuracy overall, per answer type, per modality; with ``rollout.val_kwargs.n`` > 1 also
+``n`` sampled responses per row: mean@n, unbiased pass@k and maj@n (majority vote over extracted answers)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
-from typing import Any
+from math import comb
+from typing import TYPE_CHECKING, Any
 
 import ray
 
-from rlvr.backends.local.reward import RewardSettings, score_rows
+from rewards.extract import extract_answer
+from rlvr.backends.local.reward import score_rows
 from rlvr.backends.local.rollout import Sampling
+
+if TYPE_CHECKING:
+    from rlvr.backends.local.settings import LoopSettings
 
 
 def breakdown(
@@ -35,20 +41,74 @@ def breakdown(
     return metrics
 
 
-def validate(
-    rollout_actor: Any,
-    rows: Sequence[dict[str, Any]],
-    batch_size: int,
-    sampling: Sampling,
-    reward: RewardSettings,
-) -> dict[str, float]:
-    """Responses for every validation row (``rollout.val_temperature``: 0 greedy), scored with the
-    training reward."""
+def pass_at_k(n: int, correct: int, k: int) -> float:
+    """Unbiased pass@k from ``correct`` of ``n`` samples (Chen et al. 2021): 1 - C(n-c, k) / C(n, k)."""
+    if n - correct < k:
+        return 1.0
+    return 1.0 - comb(n - correct, k) / comb(n, k)
+
+
+def majority_correct(texts: Sequence[str], accs: Sequence[float], answer_tag: str) -> float:
+    """The accuracy of the most common extracted answer (ties: the one seen first); responses without an
+    answer do not vote."""
+    answers = [extract_answer(text, answer_tag) for text in texts]
+    votes = Counter(" ".join(a.lower().split()) for a in answers if a)
+    if not votes:
+        return 0.0
+    winner = votes.most_common(1)[0][0]
+    return next(
+        acc for a, acc in zip(answers, accs, strict=True) if a and " ".join(a.lower().split()) == winner
+    )
+
+
+def sampled_metrics(
+    groups: Sequence[Sequence[float]], texts: Sequence[Sequence[str]], answer_tag: str
+) -> dict:
+    """mean@n, pass@k for k = 1, 2, 4, ... up to n, and maj@n over each row's ``n`` sampled responses."""
+    n = len(groups[0])
+    metrics = {f"val/acc/mean@{n}": sum(sum(g) / n for g in groups) / len(groups)}
+    k = 1
+    while k <= n:
+        correct = [sum(1 for acc in g if acc > 0.5) for g in groups]
+        metrics[f"val/acc/pass@{k}"] = sum(pass_at_k(n, c, k) for c in correct) / len(groups)
+        k *= 2
+    majority = [majority_correct(t, g, answer_tag) for t, g in zip(texts, groups, strict=True)]
+    metrics[f"val/acc/maj@{n}"] = sum(majority) / len(groups)
+    return metrics
+
+
+def generate_and_score(
+    rollout_actor: Any, rows: Sequence[dict[str, Any]], sampling: Sampling, settings: LoopSettings, seed: int
+) -> tuple[list[dict[str, float]], list[float], list[str]]:
+    """One response per row, in batches of ``data.val_batch_size``: scores, lengths, texts."""
     scores: list[dict[str, float]] = []
     lengths: list[float] = []
-    for start in range(0, len(rows), batch_size):
-        chunk = list(rows[start : start + batch_size])
-        rollout = ray.get(rollout_actor.generate.remote(chunk, sampling, 0))
-        scores += score_rows(rollout.texts, chunk, reward)
+    texts: list[str] = []
+    size = settings.val.batch_size
+    for start in range(0, len(rows), size):
+        chunk = list(rows[start : start + size])
+        rollout = ray.get(rollout_actor.generate.remote(chunk, sampling, seed + start))
+        scores += score_rows(rollout.texts, chunk, settings.reward)
         lengths += rollout.response_mask.sum(-1).tolist()
-    return breakdown(rows, scores, lengths)
+        texts += rollout.texts
+    return scores, lengths, texts
+
+
+def validate(rollout_actor: Any, rows: Sequence[dict[str, Any]], settings: LoopSettings) -> dict[str, float]:
+    """One response per validation row, scored with the training reward: greedy, or sampled at
+    ``val_kwargs.temperature`` > 0 when ``n`` is 1. With ``n`` > 1 the greedy accuracy, and beside it
+    ``n`` responses per row sampled at ``val_kwargs.temperature``."""
+    val = settings.val
+    greedy = val.n > 1 or val.temperature == 0
+    first = Sampling(settings.max_new_tokens, val.temperature, val.top_p, val.top_k, greedy=greedy)
+    scores, lengths, _ = generate_and_score(rollout_actor, rows, first, settings, seed=0)
+    metrics = breakdown(rows, scores, lengths)
+    if val.n > 1:
+        sampling = Sampling(settings.max_new_tokens, val.temperature, val.top_p, val.top_k)
+        repeated = [row for row in rows for _ in range(val.n)]
+        scores, _, texts = generate_and_score(rollout_actor, repeated, sampling, settings, seed=1)
+        accs = [s["acc"] for s in scores]
+        groups = [accs[i : i + val.n] for i in range(0, len(accs), val.n)]
+        text_groups = [texts[i : i + val.n] for i in range(0, len(texts), val.n)]
+        metrics |= sampled_metrics(groups, text_groups, settings.reward.config.answer_tag)
+    return metrics

@@ -76,15 +76,23 @@ class VLLMEngine:
         seed: int = 0,
         gpu_memory_utilization: float = 0.6,
         tensor_parallel_size: int = 1,
+        sampled_log_probs: bool = False,
     ):
         from vllm import LLM
 
+        # rollout correction compares the engine's log-prob of each sampled token with the policy's, which
+        # is taken at the sampling temperature: ask for the log-probs after temperature (processed)
+        self.sampled_log_probs = sampled_log_probs
+        if sampled_log_probs:
+            options_log = {"logprobs_mode": "processed_logprobs"}
+        else:
+            options_log = {}
         device = "cuda" if torch.cuda.is_available() else "cpu"
         options: dict[str, Any] = {}
         building = nullcontext()
         if device == "cpu":
             if tensor_parallel_size > 1:
-                raise ValueError("rollout.tensor_parallel_size > 1 needs GPUs; vLLM on CPU runs with 1.")
+                raise ValueError("rollout.tensor_model_parallel_size > 1 needs GPUs; vLLM on CPU runs 1.")
             os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", CPU_KV_CACHE_GB)
             # Engine and worker in this process: each spawned process re-imports vLLM and torch (minutes on
             # a busy 2-core machine), the rollout actor already is a process of its own, and the model is
@@ -112,10 +120,14 @@ class VLLMEngine:
                 limit_mm_per_prompt={"image": MAX_IMAGES_PER_PROMPT},
                 worker_extension_cls=WEIGHT_LOADER,
                 **options,
+                **options_log,
             )
 
-    def generate(self, requests: list[dict[str, Any]], options: list[dict[str, Any]]) -> list[list[int]]:
-        """One response per request (``{"prompt", "multi_modal_data"}``), sampled with ``options[i]``."""
+    def generate(
+        self, requests: list[dict[str, Any]], options: list[dict[str, Any]]
+    ) -> tuple[list[list[int]], list[list[float]] | None]:
+        """One response per request (``{"prompt", "multi_modal_data"}``), sampled with ``options[i]``; with
+        ``sampled_log_probs``, the engine's log-prob of each sampled token too (else None)."""
         from vllm import SamplingParams
 
         for index, request in enumerate(requests):
@@ -123,11 +135,19 @@ class VLLMEngine:
             if len(images) > MAX_IMAGES_PER_PROMPT:
                 raise ValueError(
                     f"prompt {index} has {len(images)} images; the vLLM engine takes at most "
-                    f"{MAX_IMAGES_PER_PROMPT} per prompt (rollout.engine=hf has no such limit)."
+                    f"{MAX_IMAGES_PER_PROMPT} per prompt (rollout.name=hf has no such limit)."
                 )
-        params = [SamplingParams(**kwargs) for kwargs in options]
+        extra = {"logprobs": 0} if self.sampled_log_probs else {}
+        params = [SamplingParams(**kwargs, **extra) for kwargs in options]
         outputs = self.llm.generate(requests, params, use_tqdm=False)
-        return [list(output.outputs[0].token_ids) for output in outputs]
+        sequences = [list(output.outputs[0].token_ids) for output in outputs]
+        if not self.sampled_log_probs:
+            return sequences, None
+        log_probs = [
+            [step[token].logprob for step, token in zip(out.outputs[0].logprobs, ids, strict=True)]
+            for out, ids in zip(outputs, sequences, strict=True)
+        ]
+        return sequences, log_probs
 
     def load_weights(self, tensors: dict[str, torch.Tensor], last: bool) -> None:
         """Load one bucket of a sync of the policy's parameters (HF names) into every worker of the engine;
