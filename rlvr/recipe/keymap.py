@@ -42,7 +42,7 @@ class Cli:
 class Route:
     key: str
     verl: VerlRule | Refuse | Cli  # verl key(s) given the same value, or a function of the recipe
-    local: str | Refuse | Cli  # the ``LoopSettings`` field (dotted for nested settings) given the value
+    local: str | tuple[str, ...] | Refuse | Cli  # ``LoopSettings`` field(s) given the value (dotted: nested)
 
 
 def _absolute_paths(key: str, target: str) -> Callable[[DictConfig], dict[str, Any]]:
@@ -145,8 +145,12 @@ def _estimator(cfg: DictConfig) -> dict[str, Any]:
 
 
 def _policy_loss_args(cfg: DictConfig) -> dict[str, Any]:
+    """verl keeps sapo's tau_pos / tau_neg on the actor, the other loss knobs in actor.policy_loss."""
     args = OmegaConf.to_container(cfg.algorithm.policy_loss_args, resolve=True)
-    return {f"{ACTOR}.policy_loss.{name}": value for name, value in args.items()}
+    return {
+        f"{ACTOR}.{name}" if name in ("tau_pos", "tau_neg") else f"{ACTOR}.policy_loss.{name}": value
+        for name, value in args.items()
+    }
 
 
 def reward_config_kwargs(cfg: DictConfig) -> dict[str, Any]:
@@ -255,7 +259,7 @@ ROUTES: tuple[Route, ...] = (
         Route(
             f"algorithm.rollout_correction.{name}",
             f"algorithm.rollout_correction.{name}",
-            f"rollout_correction.{name}",
+            (f"rollout_correction.{name}", f"loss.rollout_correction.{name}"),
         )
         for name in (
             "rollout_is",

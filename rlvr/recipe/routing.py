@@ -64,13 +64,14 @@ def local_values(cfg: DictConfig) -> dict[str, Any]:
     """The local loop's settings as nested keyword arguments (``loss.kl_coef`` -> ``{"loss": {...}}``)."""
     values: dict[str, Any] = {}
     for route in ROUTES:
-        if not isinstance(route.local, str):
+        if isinstance(route.local, Refuse | Cli):
             continue
-        *parents, leaf = route.local.split(".")
-        node = values
-        for parent in parents:
-            node = node.setdefault(parent, {})
-        node[leaf] = value_of(cfg, route.key)
+        for target in (route.local,) if isinstance(route.local, str) else route.local:
+            *parents, leaf = target.split(".")
+            node = values
+            for parent in parents:
+                node = node.setdefault(parent, {})
+            node[leaf] = value_of(cfg, route.key)
     return values
 
 
@@ -81,10 +82,10 @@ def describe(rule: Any, defaults: DictConfig) -> str:
     if isinstance(rule, Cli):
         return f"`rlvr train`: {rule.where}"
     if callable(rule):
-        targets = sorted(rule(defaults)) or ["(only when enabled)"]
+        targets = sorted(rule(defaults))
     else:
         targets = [rule] if isinstance(rule, str) else list(rule)
-    return "<br>".join(f"`{t.lstrip('+')}`" if not t.startswith("(") else t for t in targets)
+    return "<br>".join(f"`{target.lstrip('+')}`" for target in targets)
 
 
 def markdown_table() -> str:
@@ -101,7 +102,6 @@ def markdown_table() -> str:
     for route in ROUTES:
         default = default_of(route.key)
         verl = describe(route.verl, sample).replace("|", "\\|")
-        local = route.local if isinstance(route.local, str) else describe(route.local, sample)
-        local = f"`{local}`" if isinstance(route.local, str) else local.replace("|", "\\|")
+        local = describe(route.local, sample).replace("|", "\\|")
         lines.append(f"| `{route.key}` | `{default!r}` | {verl} | {local} |")
     return "\n".join(lines)

@@ -89,6 +89,8 @@ def check_registries(cfg: DictConfig) -> list[str]:
             near = difflib.get_close_matches(str(value), known, n=1)
             hint = f" Did you mean {near[0]!r}?" if near else ""
             problems.append(f"{key}={value!r} is not registered with verl.{hint} Known: {', '.join(known)}")
+    if algo.policy_loss == "dro" and not (algo.policy_loss_args.get("dro_beta") or 0) > 0:
+        problems.append("algorithm.policy_loss=dro needs algorithm.policy_loss_args.dro_beta > 0")
     unknown = sorted(set(algo.policy_loss_args) - set(policy_loss_fields()))
     if unknown:
         problems.append(
@@ -271,6 +273,16 @@ def check_local_backend(cfg: DictConfig) -> list[str]:
     if cfg.backend != "local":
         return []
     problems = []
+    if not is_tiny(cfg) and looks_like_hub_id(str(cfg.model.path)):
+        problems.append(
+            f"model.path={cfg.model.path!r} looks like a hub id; the local backend loads weights from disk "
+            "only: download the model (or use an SFT stage's output folder), or use backend=verl"
+        )
+    if cfg.data.synth.n > 0 and (cfg.data.train_files or cfg.data.val_files):
+        problems.append(
+            "data.synth.n > 0 writes the synthetic task in place of data.train_files / data.val_files: "
+            "set data.synth.n=0 to train on the files, or leave the files empty"
+        )
     workers = cfg.cluster.policy_workers
     if workers > 1:
         mini_batch = cfg.algorithm.ppo_mini_batch_size * cfg.rollout.n
@@ -289,11 +301,16 @@ def check_local_backend(cfg: DictConfig) -> list[str]:
                 "model.lora_rank > 0 runs on one policy worker here: set cluster.policy_workers=1"
             )
     correction = cfg.algorithm.rollout_correction
-    if (correction.rollout_is or correction.rollout_rs) and cfg.rollout.name != "vllm":
-        problems.append(
-            "algorithm.rollout_correction corrects for the rollout engine's numerics; set rollout.name=vllm "
-            "(with rollout.name=hf or auto on CPU the rollout computes the policy's own probabilities)"
-        )
+    engine_log_probs = {
+        "algorithm.rollout_correction": bool(correction.rollout_is or correction.rollout_rs),
+        "algorithm.policy_loss=bypass_mode": cfg.algorithm.policy_loss == "bypass_mode",
+    }
+    for what, wanted in engine_log_probs.items():
+        if wanted and cfg.rollout.name != "vllm":
+            problems.append(
+                f"{what} needs the rollout engine's log-probs, which differ from the policy's only with vLLM: "
+                "set rollout.name=vllm (HF generate computes the policy's own probabilities)"
+            )
     return problems
 
 

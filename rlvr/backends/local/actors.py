@@ -59,7 +59,7 @@ def start_actors(
             tensor_parallel_size=settings.tensor_parallel_size,
             seed=settings.seed,
             max_response_length=settings.max_new_tokens,
-            engine_log_probs=settings.rollout_correction.enabled,
+            engine_log_probs=settings.needs_engine_log_probs,
         )
     )
     world_size = settings.policy_workers

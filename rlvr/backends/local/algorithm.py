@@ -9,19 +9,23 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 import torch
 from omegaconf import OmegaConf
 from verl.trainer.ppo import core_algos
-from verl.workers.config import PolicyLossConfig
+from verl.trainer.config.algorithm import RolloutCorrectionConfig
+from verl.workers.config import ActorConfig, PolicyLossConfig
 
 from rlvr.recipe.schema import AlgorithmConfig
 
 CRITIC_ESTIMATORS = ("gae",)  # estimators that need a critic's values
 GREEDY_BASELINE_ESTIMATORS = ("remax",)  # need the reward of a greedy response per prompt
 SUM_PI_SQUARED_ESTIMATORS = ("optimal_token_baseline", "tir_optimal_token_baseline")
+ROLLOUT_LOG_PROB_LOSSES = ("bypass_mode",)  # train against the rollout engine's log-probs as the old policy
+ACTOR_LOSS_FIELDS = ("tau_pos", "tau_neg")  # loss knobs verl keeps on the actor, not in policy_loss
 _ALGO = AlgorithmConfig()  # the schema's defaults, for code that builds settings without a recipe
 
 
@@ -57,10 +61,15 @@ class LossSettings:
     kl_penalty: str = _ALGO.kl_penalty
     policy_loss: str = _ALGO.policy_loss
     policy_loss_args: dict[str, Any] = field(default_factory=dict)
+    rollout_correction: dict[str, Any] = field(default_factory=dict)  # bypass_mode reads it
 
     @property
     def kl_in_loss(self) -> bool:
         return self.use_kl_loss or self.kl_in_reward_and_loss
+
+    @cached_property
+    def actor(self) -> ActorConfig:
+        return actor_config(self)
 
 
 @dataclass
@@ -154,21 +163,23 @@ def gdpo_batch(response_mask: torch.Tensor) -> dict[str, torch.Tensor]:
     return {"prompts": prompts, "attention_mask": response_mask.long()}
 
 
-def actor_config(settings: LossSettings) -> Any:
-    """The slice of verl's actor config that its policy losses read."""
-    loss_args = {"loss_mode": settings.policy_loss, **settings.policy_loss_args}
-    return OmegaConf.create(
-        {
-            "clip_ratio": settings.clip_ratio_low,
-            "clip_ratio_low": settings.clip_ratio_low,
-            "clip_ratio_high": settings.clip_ratio_high,
-            "clip_ratio_c": settings.clip_ratio_c,
-            "loss_agg_mode": settings.loss_agg_mode,
-            "tau_pos": settings.policy_loss_args.get("tau_pos", 1.0),
-            "tau_neg": settings.policy_loss_args.get("tau_neg", 1.05),
-            "policy_loss": {**PolicyLossConfig().__dict__, **loss_args} | {"rollout_correction": None},
-            "global_batch_info": {},
-        }
+def actor_config(settings: LossSettings) -> ActorConfig:
+    """verl's own actor config for the loss knobs (some of verl's losses accept nothing else)."""
+    args = dict(settings.policy_loss_args)
+    actor_args = {name: args.pop(name) for name in ACTOR_LOSS_FIELDS if name in args}
+    correction = RolloutCorrectionConfig(**settings.rollout_correction)
+    return ActorConfig(
+        strategy="fsdp",
+        ppo_mini_batch_size=1,
+        ppo_micro_batch_size_per_gpu=1,
+        rollout_n=1,
+        clip_ratio=settings.clip_ratio_low,
+        clip_ratio_low=settings.clip_ratio_low,
+        clip_ratio_high=settings.clip_ratio_high,
+        clip_ratio_c=settings.clip_ratio_c,
+        loss_agg_mode=settings.loss_agg_mode,
+        policy_loss=PolicyLossConfig(loss_mode=settings.policy_loss, rollout_correction=correction, **args),
+        **actor_args,
     )
 
 
@@ -191,7 +202,7 @@ def policy_loss(
         advantages=advantages,
         response_mask=response_mask,
         loss_agg_mode=settings.loss_agg_mode,
-        config=actor_config(settings),
+        config=settings.actor,
         rollout_is_weights=rollout_is_weights,
     )
     entropy_mean = core_algos.agg_loss(entropy, response_mask, settings.loss_agg_mode)

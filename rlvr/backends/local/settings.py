@@ -11,7 +11,7 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from rlvr.backends.local.algorithm import LossSettings
+from rlvr.backends.local.algorithm import ROLLOUT_LOG_PROB_LOSSES, LossSettings
 from rlvr.backends.local.modeling import ModelSettings
 from rlvr.backends.local.reward import RewardSettings
 from rlvr.recipe.routing import local_values
@@ -157,6 +157,11 @@ class LoopSettings:
     def kl_in_reward(self) -> bool:
         loss = self.loss
         return (loss.kl_in_reward_and_loss or not loss.use_kl_loss) and loss.kl_coef > 0
+
+    @property
+    def needs_engine_log_probs(self) -> bool:
+        """The rollout engine's own log-probs: for rollout correction and verl's bypass mode."""
+        return self.rollout_correction.enabled or self.loss.policy_loss in ROLLOUT_LOG_PROB_LOSSES
 
     @property
     def resumes(self) -> bool:

@@ -16,6 +16,7 @@ import torch
 from rlvr.backends.local.actors import Actors
 from rlvr.backends.local.algorithm import (
     GREEDY_BASELINE_ESTIMATORS,
+    ROLLOUT_LOG_PROB_LOSSES,
     SUM_PI_SQUARED_ESTIMATORS,
     AdvantageInputs,
     compute_advantages,
@@ -177,11 +178,15 @@ def needs_old_log_prob(settings: LoopSettings) -> bool:
 def score_tokens(actors: Actors, experience: Experience, settings: LoopSettings) -> dict[str, torch.Tensor]:
     """Old-policy and reference log-probs (and critic values, Σπ²) from the policy ranks, as needed."""
     rollout = experience.rollout
-    return actors.policy.score_tokens(
+    bypass = settings.loss.policy_loss in ROLLOUT_LOG_PROB_LOSSES
+    info = actors.policy.score_tokens(
         rollout.prompts, rollout.response_ids, rollout.response_mask,
-        old=needs_old_log_prob(settings), ref=settings.needs_reference,
+        old=needs_old_log_prob(settings) and not bypass, ref=settings.needs_reference,
         sum_pi_squared=settings.estimator in SUM_PI_SQUARED_ESTIMATORS,
     )  # fmt: skip
+    if bypass:  # verl's bypass mode: the rollout engine's log-probs stand for the old policy's
+        info["old_log_prob"] = rollout.log_probs
+    return info
 
 
 def update(actors: Actors, batch: TrainBatch, settings: LoopSettings, step: int) -> dict[str, float]:
