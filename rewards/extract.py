@@ -168,7 +168,7 @@ def _extraction(
     seen: dict[str, str | None] = {}
     candidates: list[str] = []
     for said, why in said_anywhere:
-        key = normalize_text(strip_lead_in(said)) if said else ""
+        key = _comparable(said) if said else ""
         if key and key not in seen and len(candidates) <= MAX_CANDIDATES:
             seen[key] = why
             candidates.append(said)
@@ -179,7 +179,12 @@ def _extraction(
 
 
 def _distinct(answers: list[str]) -> set[str]:
-    return {normalize_text(strip_lead_in(a)) for a in answers}
+    return {_comparable(a) for a in answers}
+
+
+def _comparable(answer: str) -> str:
+    """``answer`` normalised for "is this the same answer?" (articles kept: "A" is an option letter)."""
+    return normalize_text(strip_lead_in(answer), drop_articles=False)
 
 
 @lru_cache(maxsize=32)
@@ -248,6 +253,9 @@ def _said_after(end: int, text: str) -> str | None:
     rest = rest.split("\n", 1)[0]
     tag = _TAG_LIKE.search(rest)
     rest = rest[: tag.start()] if tag else rest
+    boxed = _boxed(rest) if "\\" in rest else None  # "the answer is \boxed{B}"
+    if boxed is not None:
+        return boxed
     end = _SENTENCE_END.search(rest)
     return _clean(strip_lead_in(rest[: end.start()] if end else rest))
 
