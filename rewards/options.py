@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
 from functools import lru_cache
 
 from rewards.choice import parse_options
@@ -66,25 +66,23 @@ def _is_pairs(raw: object) -> bool:
     )
 
 
-def _frozen(raw: object) -> tuple[str, Hashable] | None:
-    """A hashable copy of ``raw`` for the cache, or ``None`` when it holds unhashable values."""
+def _frozen(raw: object) -> tuple[str, tuple | str] | None:
+    """A cache key for ``raw`` when it holds only strings and ``None`` (so equal keys are equal options:
+    ``0`` and ``False`` compare equal but read differently), else ``None``."""
     if isinstance(raw, Mapping):
-        frozen: tuple[str, Hashable] = ("map", tuple(raw.items()))
-    elif isinstance(raw, list | tuple):
-        frozen = ("seq", tuple(raw))
-    elif isinstance(raw, str) and len(raw) > MAX_CACHED_CHARS:
-        return None
-    else:
-        frozen = ("scalar", raw)
-    try:
-        hash(frozen)
-    except TypeError:
-        return None
-    return frozen
+        items = tuple(raw.items())
+        plain = all(type(k) is str and (v is None or type(v) is str) for k, v in items)
+        return ("map", items) if plain else None
+    if isinstance(raw, list | tuple):
+        plain = all(v is None or type(v) is str for v in raw)
+        return ("seq", tuple(raw)) if plain else None
+    if type(raw) is str and len(raw) <= MAX_CACHED_CHARS:
+        return ("json", raw)
+    return None
 
 
 @lru_cache(maxsize=1024)
-def _normalized(frozen: tuple[str, Hashable]) -> tuple[tuple[str, str], ...]:
+def _normalized(frozen: tuple[str, tuple | str]) -> tuple[tuple[str, str], ...]:
     kind, value = frozen
     raw = dict(value) if kind == "map" else list(value) if kind == "seq" else value
     return tuple(parse_options(raw).items())

@@ -47,7 +47,8 @@ def test_where_the_answer_was_found(response, answer, found_in):
     [
         ("B", {"options": OPTIONS}, None, "choice", "inferred: the row has options"),
         ("yes", {}, None, "closed", "inferred from the ground truth (no answer_type, no options)"),
-        ("left", {"answer_type": "CLOSED"}, None, "open", "the row's answer_type 'CLOSED', read as 'open'"),
+        ("B", {"answer_type": "MCQ", "options": OPTIONS}, None, "choice",
+         "the row's answer_type 'MCQ', read as 'choice'"),
         ("3", {"answer_type": "numeric"}, None, "numeric", "the row's answer_type 'numeric'"),
         ("B", {"verifier": "test_noting"}, None, "test_noting", "named by the row's extra_info['verifier']"),
         ("B", {"verifier": "closed"}, RewardConfig(verifier="test_noting"), "test_noting",
