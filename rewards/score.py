@@ -38,7 +38,11 @@ class RewardConfig:
     """How a response is turned into a reward; every field can be set from a recipe's ``reward:`` block.
 
     ``score = acc_weight*acc + format_weight*format - length_penalty - repetition_penalty`` where each
-    penalty is its coefficient times a severity in [0, 1] (see ``rewards.penalties``).
+    penalty is its coefficient times a severity in [0, 1] (see ``rewards.penalties``). A config is trusted
+    (a recipe, the Python API): its ``verifier`` may be a dotted path and its tolerances are not capped. A
+    data row's ``extra_info`` may override ``numeric_rtol`` / ``numeric_atol`` / ``open_metric`` only
+    within ``rewards.row_settings.ROW_SETTINGS`` (``numeric_rtol`` at most 0.05, ``numeric_atol`` at most
+    1e-6) and may name only a registered verifier.
     """
 
     acc_weight: float = 1.0
