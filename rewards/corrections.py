@@ -16,11 +16,15 @@ _ANYWHERE = (
     r"|i\s{1,4}take\s{1,4}(?:that|it)\s{1,4}back|let\s{1,4}me\s{1,4}correct(?:\s{1,4}(?:that|myself))?"
     r"|make\s{1,4}that|on\s{1,4}second\s{1,4}thoughts?|change\s{1,4}(?:my|the)\s{1,4}answer(?:\s{1,4}to)?"
 )
-# Markers that correct only at the start of a clause: "B. Actually, C" but not "is actually benign".
-_CLAUSE_START = (
-    r"actually|correction|sorry|oops|wait|hold\s{1,4}on|on\s{1,4}reflection|my\s{1,4}mistake"
-    r"|i\s{1,4}was\s{1,4}wrong|no\s{0,4}[,;:]\s{0,4}(?:it\s{0,4}'?\s{0,4}s|it\s{1,4}is|i\s{1,4}think)"
+# Words that correct only at the start of a clause and as an interjection, followed by punctuation or a
+# new claim: "B. Actually, C", "B. Wait no, C", "B. Actually it's C"; not "is actually benign" nor
+# "B; actually the meniscus sign confirms it".
+_NEW_CLAIM = r"it\s{0,2}['’]?\s{0,2}s|it\s{1,4}is|the\s{1,4}answer|i\s{1,4}think"
+_INTERJECTION = (
+    r"(?:actually|correction|sorry|oops|wait|hold\s{1,4}on|on\s{1,4}reflection|my\s{1,4}mistake"
+    rf"|i\s{{1,4}}was\s{{1,4}}wrong)(?=\s{{0,4}}[,:;.!?…—–-]|\s{{1,4}}(?:{_NEW_CLAIM}|no)\b)"
 )
+_CLAUSE_START = rf"{_INTERJECTION}|no\s{{0,4}}[,;:]\s{{0,4}}(?:{_NEW_CLAIM})"
 _CLAUSE_START_ZH = r"不对(?![称等])|等等|等一下|更正|我是说|我的意思是|说错了"
 _CORRECTION = re.compile(
     rf"\b(?:{_ANYWHERE})\b"
@@ -55,5 +59,16 @@ def correction_parts(answer: str) -> list[str]:
     if not parts:
         return [answer]
     parts.append(text[start:])
-    named = [part.strip(_EDGES) for part in parts if _CONTENT.search(part)]
+    named = [_trimmed(part) for part in parts if _CONTENT.search(part)]
     return named if len(named) > 1 else [answer]
+
+
+def _trimmed(part: str) -> str:
+    """``part`` without edge punctuation, nor a bracket the split left unpaired: "B (sorry, C)" -> B, C."""
+    part = part.strip(_EDGES)
+    for opening, closing in ("()", "[]", "（）"):
+        if part.endswith(opening) or (part.endswith(closing) and opening not in part):
+            part = part[:-1].strip(_EDGES)
+        if part.startswith(closing) or (part.startswith(opening) and closing not in part):
+            part = part[1:].strip(_EDGES)
+    return part

@@ -147,7 +147,9 @@ def test_a_chinese_self_correction_scores_zero(marker):
 
 @pytest.mark.parametrize(
     "answer",
-    ["Actually, it is B", "B", "(B) MRI", "The lesion is actually benign", "Sorry, B", "MRI, not CT"],
+    ["Actually, it is B", "B", "(B) MRI", "The lesion is actually benign", "Sorry, B", "MRI, not CT",
+     "B (pleural effusion); actually the meniscus sign confirms it", "No, there is no effusion",
+     "Surgical correction of the fracture", "Watchful waiting", "左右不对称", "肝、脾等"],
 )
 def test_words_that_correct_nothing_split_nothing(answer):
     assert correction_parts(answer) == [answer]
@@ -159,7 +161,9 @@ def test_words_that_correct_nothing_split_nothing(answer):
         ("B. Actually, C", ["B", "C"]),
         ("left. Wait, no: right", ["left", "no: right"]),
         ("B, I mean C", ["B", "C"]),
-        ("A. Wait. B. Actually C", ["A", "B", "C"]),
+        ("A. Wait. B. Actually, C", ["A", "B", "C"]),
+        ("B (sorry, C)", ["B", "C"]),
+        ("(A) CT. Actually, (B) MRI", ["(A) CT", "(B) MRI"]),
         ("是。不对，否", ["是", "否"]),
         ("左右不对称", ["左右不对称"]),  # 不对称 (asymmetric) is no correction
     ],
