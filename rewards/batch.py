@@ -1,10 +1,12 @@
 """Score many rows in a pool of worker processes; an item that crashes or runs past its timeout scores 0.
 
 A timed-out worker is killed and replaced, so runaway work really stops; the other items are unaffected.
+Workers import the modules that registered this process's verifiers, so rows may name them.
 """
 
 from __future__ import annotations
 
+import importlib
 import math
 import multiprocessing
 import os
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from rewards.registry import get_verifier
+from rewards.registry import get_verifier, list_verifiers
 from rewards.score import SCORE_KEYS, RewardConfig, score_response
 
 IN_PROCESS_MAX_ROWS = 8  # by default smaller batches skip the pool (its start-up costs more than scoring)
@@ -80,8 +82,20 @@ def _score_in_process(
     return results
 
 
-def _worker_main(conn: Connection, config: RewardConfig) -> None:
-    """Worker process: say it is ready, then score ``(index, row)`` messages until it receives ``None``."""
+def verifier_modules() -> tuple[str, ...]:
+    """The importable modules that define this process's registered verifiers (decorators run on import)."""
+    modules = {getattr(fn, "__module__", None) for fn in list_verifiers().values()}
+    return tuple(sorted(m for m in modules if isinstance(m, str) and m not in ("__main__", "__mp_main__")))
+
+
+def _worker_main(conn: Connection, config: RewardConfig, modules: tuple[str, ...]) -> None:
+    """Worker process: import the verifier modules, say it is ready, then score ``(index, row)`` messages
+    until it receives ``None``."""
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except Exception:  # a row naming one of its verifiers then fails loudly, on its own
+            continue
     conn.send(READY)
     while True:
         message = conn.recv()
@@ -94,9 +108,9 @@ def _worker_main(conn: Connection, config: RewardConfig) -> None:
 class _Worker:
     """One worker process and the item it is scoring (``index``), due by ``deadline``."""
 
-    def __init__(self, ctx: Any, config: RewardConfig) -> None:
+    def __init__(self, ctx: Any, config: RewardConfig, modules: tuple[str, ...]) -> None:
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_worker_main, args=(child, config), daemon=True)
+        self.process = ctx.Process(target=_worker_main, args=(child, config, modules), daemon=True)
         self.process.start()
         child.close()
         self.ready = False
@@ -126,7 +140,8 @@ def _score_in_pool(
     ctx = multiprocessing.get_context("spawn")  # fork is unsafe in threaded trainers (Ray, tokenizers)
     results: list[BatchResult | None] = [None] * len(rows)
     todo = deque(range(len(rows)))
-    pool = [_Worker(ctx, config) for _ in range(min(workers, len(rows)))]
+    modules = verifier_modules()
+    pool = [_Worker(ctx, config, modules) for _ in range(min(workers, len(rows)))]
     try:
         while todo or any(w.index is not None for w in pool):
             for worker in pool:
@@ -152,7 +167,7 @@ def _score_in_pool(
                     results[worker.index] = _failed(problem)
                 if problem is not None or not worker.process.is_alive():
                     worker.stop(kill=True)
-                    pool[slot] = _Worker(ctx, config)
+                    pool[slot] = _Worker(ctx, config, modules)
     finally:
         for worker in pool:
             worker.stop()

@@ -1,4 +1,7 @@
-"""Verifier registry: a dict plus a decorator, entry points and dotted paths.
+"""Verifier registry: a dict plus a decorator, entry points and (from trusted config only) dotted paths.
+
+A data row may name only a registered verifier (``get_registered_verifier``); a dotted path is imported
+only when it comes from the recipe or the Python API (``get_verifier``), never from data.
 
 A verifier is a plain callable ``(answer, ground_truth, extra_info) -> float`` in [0, 1], where
 ``answer`` is the final answer already extracted from the model's response (untrusted text, length
@@ -79,14 +82,40 @@ def load_dotted(path: str) -> Verifier:
 
 
 def get_verifier(name: str) -> Verifier:
-    """A registered verifier by name, or one loaded from a dotted path (contains '.' or ':')."""
+    """A registered verifier by name, or one loaded from a dotted path (contains '.' or ':').
+
+    For trusted names only (``RewardConfig.verifier``: a recipe or the Python API); a name that comes
+    from data goes through ``get_registered_verifier``.
+    """
     _load_all()
     if name in _REGISTRY:
         return _REGISTRY[name]
     if "." in name or ":" in name:
         return load_dotted(name)
-    known = ", ".join(sorted(_REGISTRY)) or "(none)"
-    raise VerifierError(f"unknown verifier {name!r}; known verifiers: {known}")
+    raise VerifierError(f"unknown verifier {name!r}; known verifiers: {_known()}")
+
+
+def get_registered_verifier(name: object, where: str = "extra_info['verifier']") -> Verifier:
+    """The verifier registered as ``name``; anything else (a dotted path, an unknown name, a non-string) is
+    a ``VerifierError``. Nothing is imported: ``name`` comes from data, which is not trusted."""
+    _load_all()
+    if isinstance(name, str) and name in _REGISTRY:
+        return _REGISTRY[name]
+    if not isinstance(name, str):
+        problem = f"{where}={name!r} is not a verifier name (a string)"
+    elif "." in name or ":" in name:
+        problem = f"{where}={name!r} is a dotted path, which a data row may not name (it would import code)"
+    else:
+        problem = f"unknown verifier {name!r} in {where}"
+    raise VerifierError(
+        f"{problem}; a data row may name only a registered verifier: {_known()}. Register yours with "
+        f"@register_verifier or a {ENTRY_POINT_GROUP!r} entry point, or set the dotted path in the recipe "
+        "(reward.custom_verifier) or RewardConfig(verifier=...)"
+    )
+
+
+def _known() -> str:
+    return ", ".join(sorted(_REGISTRY)) or "(none)"
 
 
 def list_verifiers() -> dict[str, Verifier]:
