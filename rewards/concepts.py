@@ -82,7 +82,7 @@ def analyse(text: str) -> Concepts:
     words = [t for t in tokens if t not in CLAUSE_BREAKS and normalize_word(t) not in STOPWORDS]
     short = short_answer_tokens(words) if 0 < len(words) <= MAX_SHORT_ANSWER_TOKENS else None
     tokens = [t for i, t in enumerate(tokens) if not (t == "." and i and tokens[i - 1] == "vs")]  # "vs."
-    pairs = [(t, True) for t in short] if short else rewrite_phrases(tokens)
+    pairs = rewrite_phrases(short if short else tokens)
     items: list[tuple[str, bool, bool]] = []  # (term, negated, is separator)
     clause: list[tuple[str, bool]] = []
     for token, canonical in [*pairs, (".", False)]:
