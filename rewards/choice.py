@@ -27,8 +27,13 @@ MAX_EXTRA_WORDS = 8  # an answer containing an option's text may add this many w
 AMBIGUOUS = "?"  # several options named
 
 _PREFIX = r"\b(?:option|choice|answer|letter)\s{0,4}[:#]?\s{0,4}"
-# The whole answer is a letter: B, (b), B., B), [C], Option B, option (B), answer: c
-_LETTER_ONLY = re.compile(rf"^(?:{_PREFIX})?[(\[]?\s{{0,4}}([A-Za-z])\s{{0,4}}[)\]]?\s{{0,4}}[.):]?$", re.I)
+_PREFIX_ZH = r"(?:选项|选择|答案|第)\s{0,4}(?:是|为)?\s{0,4}[:#]?\s{0,4}"  # 选项B, 答案是B, 第B项
+_SUFFIX_ZH = r"(?:选项|项)?"  # B项, B选项
+# The whole answer is a letter: B, (b), B., B), [C], Option B, option (B), answer: c, 选项B, B项
+_LETTER_ONLY = re.compile(
+    rf"^(?:{_PREFIX}|{_PREFIX_ZH})?[(\[]?\s{{0,4}}([A-Za-z])\s{{0,4}}[)\]]?\s{{0,4}}{_SUFFIX_ZH}\s{{0,4}}[.):]?$",
+    re.I,
+)
 # A letter in an explicit form followed by more text: B) Pneumonia, (B) Pneumonia, B. Pneumonia, Option B: ...
 _LETTER_MARKED = re.compile(
     rf"^(?:{_PREFIX}[(\[]?\s{{0,4}}([A-Za-z])\s{{0,4}}[)\]]?(?![A-Za-z])"
@@ -50,6 +55,17 @@ _NEXT_WORD = re.compile(r"\s+([^\W_]+)")
 _PREVIOUS_WORD = re.compile(r"([^\W_]+)\s+$")
 _LEADING_ARTICLE = re.compile(r"^(?:a|an|the) (?=\S)")
 _CONJUNCTIONS = frozenset({"or", "and", "nor", "vs", "versus", "then"})
+# A letter named only to be excluded: "not B", "except C", "B is incorrect" claims nothing.
+_EXCLUDED_BEFORE = re.compile(
+    r"\b(?:not|never|except|excluding|exclude|without|nor|isn't|isnt|non)\s{1,4}(?:option\s{1,4}|choice\s{1,4})?"
+    r"[(\[]?\s{0,4}$",
+    re.I,
+)
+_EXCLUDED_AFTER = re.compile(
+    r"\s{0,4}[)\]]?\s{0,4}(?:is|are|was|would\s{1,4}be)?\s{0,4}(?:not\s{1,4}(?:correct|right|the\s{1,4}answer)"
+    r"|incorrect|wrong|false|excluded|ruled\s{1,4}out)\b",
+    re.I,
+)
 _NEGATIONS = frozenset({"not", "no", "never", "without", "unlikely", "excluded", "except", "exclude", "rule"})
 
 
@@ -281,10 +297,14 @@ def _unless_contradicted(letter: str, said, options: Mapping[str, str]) -> str |
 
 def _scan_letters(text: str, options: Mapping[str, str]) -> set[str]:
     """Option letters claimed anywhere in ``text``: "option C", "(C)", or a lone capital such as "B"."""
-    claimed = {(m.group(1) or m.group(2)).upper() for m in _SCAN_EXPLICIT.finditer(text)}
+    claimed = {
+        (m.group(1) or m.group(2)).upper() for m in _SCAN_EXPLICIT.finditer(text) if not _excluded(text, m)
+    }
     terms = " ".join(_norm(option) for option in options.values())
     for found in _SCAN_CAPITAL.finditer(text):
         letter = found.group(1)
+        if _excluded(text, found):
+            continue
         previous = _PREVIOUS_WORD.search(text, max(0, found.start() - 40), found.start())
         if previous and f"{previous.group(1).lower()} {letter.lower()}" in terms:
             continue  # part of a term an option uses: "Vitamin D", "Hepatitis B"
@@ -298,6 +318,14 @@ def _scan_letters(text: str, options: Mapping[str, str]) -> set[str]:
                 continue
         claimed.add(letter)
     return {letter for letter in claimed if not options or letter in options}
+
+
+def _excluded(text: str, found: re.Match[str]) -> bool:
+    """Whether the letter claim ``found`` is negated: "not B", "except (C)", "B is incorrect"."""
+    before = text[max(0, found.start() - 40): found.start()]
+    if _EXCLUDED_BEFORE.search(before):
+        return True
+    return _EXCLUDED_AFTER.match(text, found.end(), found.end() + 60) is not None
 
 
 def _without_letter(text: str) -> str:

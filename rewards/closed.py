@@ -42,6 +42,16 @@ FINDING_NO = frozenset({"absent", "absence", "negative", "none", "without", "nil
 NEGATORS = frozenset({"not", "never", "cannot"})  # flip the next yes/no word: "not seen", "not yes" -> no
 SCOPE_NEGATORS = frozenset({"no", "without", "none", "neither", "nor"})  # "no effusion is seen" -> no
 NORMALITY = frozenset({"normal", "unremarkable", "abnormal", "abnormality", "abnormalities"})
+# Words that affirm on their own ("Certainly."), read only when the answer carries no other yes/no cue, so
+# "definitely no" stays a no.
+AFFIRMATIONS = frozenset({"certainly", "definitely", "absolutely", "indeed", "surely", "undoubtedly"})
+# "No abnormality" says "normal": in a question about normality it is a yes, elsewhere a no.
+_NO_ABNORMALITY = re.compile(
+    r"\b(?:no|without|not\s+any|free\s+of)\s+(?:[a-z]+\s+){0,2}?"
+    r"(?:abnormalit(?:y|ies)|abnormal\s+findings?|patholog(?:y|ies))\b"
+    r"(?:\s+(?:is|are|was|were))?(?:\s+(?:seen|detected|noted|identified|present|visible|found|observed"
+    r"|demonstrated|evident))?\b"
+)
 
 _HEDGES = re.compile(
     r"\b(?:maybe|possibl[ey]|perhaps|probabl[ey]|likely|unlikely|might|may\s+be|uncertain|unclear|unsure"
@@ -60,6 +70,8 @@ _PHRASES = (  # multi-word cues rewritten to one token before the word scan
     (re.compile(r"\b(?:no\s+(?:evidence|sign|signs)\s+of|negative\s+for|free\s+of)\b"), " no "),
     (re.compile(r"\bpositive\s+for\b"), " present "),
     (re.compile(r"\b(?:ruled|rules|rule)\s+out\b"), " excluded "),
+    (re.compile(r"\b(?:certainly|definitely|absolutely|of\s+course)\s+not\b"), " no "),
+    (re.compile(r"\bof\s+course\b"), " yes "),
     (re.compile(r"n't\b"), " not"),
 )
 _WORDS = re.compile(r"[^\W\d_]+|[.,;:!?]")
@@ -123,6 +135,9 @@ def _parse_english(text: str, question: str | None) -> bool | None:
         return None
     for pattern, replacement in _PHRASES:
         s = pattern.sub(replacement, s)
+    normal_means = _normality_polarity(question)
+    if normal_means is not None:
+        s = _NO_ABNORMALITY.sub(" normal ", s)
     words = _WORDS.findall(s)[: MAX_TOKENS * 2]
     if not words:
         return None
@@ -133,7 +148,9 @@ def _parse_english(text: str, question: str | None) -> bool | None:
     restated = _restated(text, question) if question else None
     if restated is not None:
         return restated
-    found = _cues(words, _normality_polarity(question))
+    found = _cues(words, normal_means)
+    if not found and AFFIRMATIONS.intersection(words):
+        return True
     return found.pop() if len(found) == 1 else None
 
 

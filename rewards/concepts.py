@@ -47,7 +47,7 @@ STOPWORDS = frozenset(normalize_word(w) for w in (
     "which has have had seen noted present visible evident identified show shows shown showing demonstrate "
     "demonstrates demonstrated consistent suggestive suggests suggest finding findings image images likely "
     "probably possible appears appear compatible side sided either the a an i think answer "
-    "的 了 是 为 在 这 该 此 呢 吗 吧 啊 图 像 片 中 可见 显示 见"
+    "的 了 是 为 在 这 该 此 呢 吗 吧 啊 图 像 片 中 可见 显示 见 发现 看到 见到"
 ).split())
 # Words that make "no X" / "X: none" a statement of no finding at all rather than of a missing X.
 GENERIC_FINDINGS = frozenset(normalize_word(w) for w in (

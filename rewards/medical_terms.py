@@ -31,7 +31,7 @@ PARTICIPLE_ENDINGS = ("ed", "en")  # enlarged, dilated, swollen, broken
 # Chinese function words kept whole when a CJK run is cut into pieces (the rest is one piece per character).
 CJK_FUNCTION_WORDS = ("还是", "或者", "以及", "没有", "未见", "未发现", "不是", "不存在", "不可见", "是否",
                       "可能",
-                      "也许", "或许", "大概", "不确定", "无法", "不能")
+                      "也许", "或许", "大概", "不确定", "无法", "不能", "发现", "看到", "见到")
 
 # Words, CJK runs and the punctuation that separates list items and clauses.
 _TOKEN = re.compile(r"[a-z0-9]+|[\u3400-\u4dbf\u4e00-\u9fff]+|[.,;:!?/、，；：。！？]")
