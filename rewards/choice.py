@@ -15,6 +15,8 @@ from rapidfuzz import fuzz
 from rewards.concepts import NEGATED, analyse
 from rewards.explain import decided_by
 from rewards.extract import strip_lead_in
+from rewards.measurements import plain_measurement
+from rewards.numeric import verify_numeric
 from rewards.qualifiers import conflict
 from rewards.registry import register_verifier
 from rewards.text import clip, normalize_text
@@ -25,6 +27,7 @@ FUZZY_MIN_MARGIN = 8.0  # ... and its lead over the next-best option, so near-ti
 MAX_OPTIONS_JSON_CHARS = 100_000
 MAX_EXTRA_WORDS = 8  # an answer containing an option's text may add this many words ("right lower lobe")
 AMBIGUOUS = "?"  # several options named
+MAX_NUMBER_OPTION_CHARS = 40
 
 _PREFIX = r"\b(?:option|choice|answer|letter)\s{0,4}[:#]?\s{0,4}"
 _PREFIX_ZH = r"(?:选项|选择|答案|第)\s{0,4}(?:是|为)?\s{0,4}[:#]?\s{0,4}"  # 选项B, 答案是B, 第B项
@@ -219,6 +222,9 @@ def _match_text(text: str, options: Mapping[str, str]) -> str | None:
     norm = _norm(text)
     if not norm or not options:
         return None
+    by_number = _by_number(text, options)
+    if by_number is not None:
+        return by_number
     texts = {letter: _norm(option) for letter, option in options.items()}
     scores = sorted(((fuzz.ratio(norm, option), letter) for letter, option in texts.items()), reverse=True)
     best_score, best = scores[0]
@@ -249,6 +255,21 @@ def _named_options(norm: str, said, texts: Mapping[str, str], options: Mapping[s
     named = inside | _named_by_concepts(said, options)
     # "aspiration pneumonia" contains option "pneumonia" too: keep only the longest options named.
     return {a for a in named if not any(a != b and _contains(options[b], options[a]) for b in named)}
+
+
+def _by_number(text: str, options: Mapping[str, str]) -> str | None:
+    """When every option is a number ("2", "5 mm"), the one option the answer's number equals by the numeric
+    verifier ("two lesions" names option "2", "0.5 cm" names "5 mm"); ``None`` when not exactly one."""
+    if not all(_is_number(option) for option in options.values()):
+        return None
+    same = [letter for letter, option in options.items() if verify_numeric(text, option, {}) == 1.0]
+    return same[0] if len(same) == 1 else None
+
+
+@lru_cache(maxsize=4096)
+def _is_number(option: str) -> bool:
+    """An option that is only a measurement: "2", "5 mm", "0.5-1 cm" (at most two words besides)."""
+    return len(option) <= MAX_NUMBER_OPTION_CHARS and plain_measurement(option, max_extra_words=2) is not None
 
 
 def _names_exactly(text: str, options: Mapping[str, str]) -> bool:

@@ -25,9 +25,10 @@ MAX_SHORT_ANSWER_TOKENS = 3  # "R", "Rt.", "L side": short-answer spellings hold
 CLAUSE_BREAKS = frozenset(
     ". ; : ! ? 。 ！ ？ ； ： but however although though whereas while except yet".split()
 )
-OR_SEPARATORS = frozenset("or / vs versus either 或 或者 还是".split())  # alternatives offered
+# alternatives offered
+OR_SEPARATORS = frozenset("or / vs versus either otherwise alternatively 或 或者 还是 否则".split())
 LIST_SEPARATORS = frozenset(", and with plus 、 ， 和 及 与 以及 & also".split())
-_FORWARD, _EITHER, _HEDGE = "fwd", "either", "hedge"
+_FORWARD, _EITHER, _HEDGE, _ELSE = "fwd", "either", "hedge", "else"
 _CUES: dict[tuple[str, ...], str] = {
     **{tuple(c.split()): _FORWARD for c in (
         "no", "not", "without", "negative for", "free of", "absence of", "no evidence of", "no sign of",
@@ -40,6 +41,7 @@ _CUES: dict[tuple[str, ...], str] = {
     **{tuple(c.split()): _HEDGE for c in (
         f"{neg} {verb}" for neg in ("cannot", "can not", "not", "cannot be", "can not be", "not be")
         for verb in ("rule out", "ruled out", "exclude", "excluded"))},
+    **{tuple(c.split()): _ELSE for c in ("if not", "or else", "if not then", "failing that", "如果不是")},
 }
 _LONGEST_CUE = max(len(cue) for cue in _CUES)
 STOPWORDS = frozenset(normalize_word(w) for w in (
@@ -114,6 +116,9 @@ def _clause_items(clause: list[tuple[str, bool]]) -> list[tuple[str, bool, bool]
                 forward_left = max(0, forward_left - 1)
         elif kind == _HEDGE:
             forward_left = 0
+        elif kind == _ELSE:  # "pneumonia (if not, atelectasis)" offers an alternative
+            forward_left = 0
+            out.append(("or", False, True))
         elif kind == _FORWARD or not any(not sep and t not in STOPWORDS for t, _, sep in out):
             forward_left = NEGATION_SCOPE
             out.append(("not", False, True))  # keeps "X or not" visible as a hedge

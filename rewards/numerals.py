@@ -42,7 +42,7 @@ _FRACTION_COUNTS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3}
 _FRACTION = re.compile(
     r"(?<!\band\s)(?<!\band\sa\s)(?<!\band\sone\s)"  # "1 and a half" is 1.5, read by rewards.quantities
     r"\b(?:(an?|one|two|three)[ -]{1,3})?(half|halves|thirds?|quarters?)\b"
-    r"(?=\s{0,3}(?:$|of\b|[^a-z\s]))"
+    r"(?=\s{0,3}(?:$|of\b|[^a-z\s]|(?:second|minute|hour|day|week|month|year)s?\b))"
 )
 
 

@@ -65,8 +65,7 @@ def verify_open(answer: str, ground_truth: str, extra_info: Mapping[str, Any]) -
     truth = normalize_text(ground_truth)
     if truth and normalize_text(answer) == truth:
         return 1.0
-    gold = analyse(clip(ground_truth))
-    said = beside_question(analyse(clip(answer)), gold, info.get("question"))
+    said, gold = beside_question(analyse(clip(answer)), analyse(clip(ground_truth)), info.get("question"))
     reason = void_against(said, gold)
     if reason:
         decided_by(reason)
@@ -92,23 +91,33 @@ def verify_open(answer: str, ground_truth: str, extra_info: Mapping[str, Any]) -
     return _capped_by_items(score, said, gold) if metric == "f1" else score
 
 
-def beside_question(said: Concepts, gold: Concepts, question: object) -> Concepts:
-    """``said`` without the terms it repeats from the question and the gold lacks: "The lesion is in the
-    right lobe" to "Where is the lesion?" says "right lobe". Only a one-item answer to a question offering
-    no alternatives or list loses them (listing the question's alternatives stays a list)."""
+def beside_question(said: Concepts, gold: Concepts, question: object) -> tuple[Concepts, Concepts]:
+    """``said`` and ``gold`` read beside the question: the answer's words repeated from the question that
+    the gold lacks say nothing ("The lesion is in the right lobe" to "Where is the lesion?" says "right
+    lobe"), and the gold's words from the question need no repeating ("right" to "Which lung is affected?"
+    says "right lung" when the gold is "right lung"). Only a one-item answer to a question offering no
+    alternatives or list is read so (listing the question's alternatives stays a list)."""
     if not isinstance(question, str) or not question.strip() or len(said.parts) > 1:
-        return said
+        return said, gold
     asked = analyse(clip(question, MAX_QUESTION_CHARS))
     if asked.disjunctive or len(asked.parts) > 1:
-        return said
-    repeated = said.terms & {t for t in asked.terms if not t.startswith(NEGATED)} - gold.terms
-    if not repeated or repeated == said.terms:
-        return said
+        return said, gold
+    context = {t for t in asked.terms if not t.startswith(NEGATED)}
+    repeated = said.terms & context - gold.terms
+    if repeated and repeated != said.terms:
+        said = _without(said, repeated)
+    implied = gold.terms & context - said.terms
+    if implied and implied != gold.terms and len(gold.parts) <= 1 and said.terms <= gold.terms:
+        gold = _without(gold, implied)
+    return said, gold
+
+
+def _without(concepts: Concepts, terms: set[str]) -> Concepts:
     return replace(
-        said,
-        terms=said.terms - repeated,
-        parts=tuple(part - repeated for part in said.parts if part - repeated),
-        units=tuple(unit for unit in said.units if unit not in repeated),
+        concepts,
+        terms=concepts.terms - terms,
+        parts=tuple(part - terms for part in concepts.parts if part - terms),
+        units=tuple(unit for unit in concepts.units if unit not in terms),
     )
 
 

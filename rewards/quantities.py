@@ -92,6 +92,9 @@ _TIME_UNIT_WORDS = r"(second|minute|hour|day|week|month|year)s?"
 _ONE_UNIT_AND_A_HALF = re.compile(
     rf"\b(?:an?|one)\s{{1,3}}{_TIME_UNIT_WORDS}\s{{1,3}}and\s{{1,3}}(?:a|one)\s{{1,3}}half\b"
 )
+_FRACTION_OF_ONE = re.compile(
+    rf"\b(half|halves|thirds?|quarters?)\s{{1,3}}of\s{{1,3}}(?:an?|one)\s{{1,3}}(?={_TIME_UNIT_WORDS}\b)"
+)
 _ONE_UNIT = re.compile(rf"(?<!\bhalf\s)\b(?:an?|one)\s{{1,3}}(?={_TIME_UNIT_WORDS}\b)")  # not "half an hour"
 _AND_A_HALF = re.compile(r"\s{1,3}and\s{1,3}(?:a|one)\s{1,3}half\b")
 # Words that offer another value: with one, a count phrase that disagrees with the numeral is a hedge.
@@ -137,6 +140,7 @@ def normalise(text: str) -> str:
         s = _OVER.sub("/", s)
     if "a" in s or "one" in s:
         s = _ONE_UNIT_AND_A_HALF.sub(r"1.5 \1s", s)
+        s = _FRACTION_OF_ONE.sub(r"\1 ", s)  # "three quarters of an hour" -> "three quarters hour"
         s = _ONE_UNIT.sub("1 ", s)
     return _decimal_commas(s)
 
