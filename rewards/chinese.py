@@ -12,7 +12,7 @@ from rewards.text import clip
 # Longest spellings first so that 不是 is read before 是 and 没有 before 有.
 _NO = ("不是", "不对", "没有", "不存在", "未见", "未发现", "看不到", "不可见", "不正确", "阴性",
        "否", "无", "没", "错")
-_YES = ("是的", "是", "对", "有", "存在", "可见", "见到", "看到", "正确", "阳性", "当然", "确实")
+_YES = ("是的", "是", "对", "有", "存在", "可见", "见到", "看到", "正确", "阳性", "当然", "确实", "没错")
 _NORMAL, _ABNORMAL = "正常", "异常"
 _NOT_NORMAL = "不正常"  # read as 异常, before 正常 and 不
 _HEDGE = re.compile(

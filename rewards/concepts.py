@@ -26,7 +26,8 @@ CLAUSE_BREAKS = frozenset(
     ". ; : ! ? 。 ！ ？ ； ： but however although though whereas while except yet".split()
 )
 # alternatives offered
-OR_SEPARATORS = frozenset("or / vs versus either otherwise alternatively 或 或者 还是 否则".split())
+OR_SEPARATORS = frozenset("or / vs versus either otherwise alternatively else 或 或者 还是 否则".split())
+ELSE = "else"  # the separator an "if not" / "could also be" cue leaves: an alternative even across a clause
 LIST_SEPARATORS = frozenset(", and with plus 、 ， 和 及 与 以及 & also".split())
 _FORWARD, _EITHER, _HEDGE, _ELSE = "fwd", "either", "hedge", "else"
 _CUES: dict[tuple[str, ...], str] = {
@@ -41,7 +42,10 @@ _CUES: dict[tuple[str, ...], str] = {
     **{tuple(c.split()): _HEDGE for c in (
         f"{neg} {verb}" for neg in ("cannot", "can not", "not", "cannot be", "can not be", "not be")
         for verb in ("rule out", "ruled out", "exclude", "excluded"))},
-    **{tuple(c.split()): _ELSE for c in ("if not", "or else", "if not then", "failing that", "如果不是")},
+    **{tuple(c.split()): _ELSE for c in (
+        "if not", "or else", "if not then", "failing that", "could also be", "may also be", "might also be",
+        "or possibly", "or maybe", "also possible", "also consider", "differential",
+        "differential diagnosis", "ddx", "如果不是", "也可能是", "或可能是")},
 }
 _LONGEST_CUE = max(len(cue) for cue in _CUES)
 STOPWORDS = frozenset(normalize_word(w) for w in (
@@ -118,7 +122,7 @@ def _clause_items(clause: list[tuple[str, bool]]) -> list[tuple[str, bool, bool]
             forward_left = 0
         elif kind == _ELSE:  # "pneumonia (if not, atelectasis)" offers an alternative
             forward_left = 0
-            out.append(("or", False, True))
+            out.append((ELSE, False, True))
         elif kind == _FORWARD or not any(not sep and t not in STOPWORDS for t, _, sep in out):
             forward_left = NEGATION_SCOPE
             out.append(("not", False, True))  # keeps "X or not" visible as a hedge
@@ -160,15 +164,17 @@ def _concepts(items: list[tuple[str, bool, bool]], no_finding: bool, cjk: bool) 
             if current.terms or current.negator:
                 current.ends = {term}
                 segments.append(current)
-            elif segments and segments[-1].ends is not None and "." not in segments[-1].ends:
-                segments[-1].ends.add(term)  # "X and/or Y": the separators of empty segments add up
+            elif segments and segments[-1].ends is not None:
+                # "X and/or Y", "X. Could also be Y": the separators of empty segments add up
+                if term == ELSE or "." not in segments[-1].ends:
+                    segments[-1].ends.add(term)
             current = _Segment(set())
         elif term not in STOPWORDS:
             current.terms.add(NEGATED + term if negated else term)
     disjunctive = any(
         _offers_alternatives(left, right)
         for left, right in zip(segments, segments[1:], strict=False)
-        if left.ends and left.ends & OR_SEPARATORS and "." not in left.ends
+        if left.ends and left.ends & OR_SEPARATORS and ("." not in left.ends or ELSE in left.ends)
     )
     parts = tuple(frozenset(seg.terms) for seg in segments if seg.terms)
     return Concepts(frozenset(units), parts, tuple(units), disjunctive, no_finding, cjk)

@@ -17,7 +17,7 @@ from typing import Any
 from rewards.concepts import NEGATED, Concepts, analyse
 from rewards.explain import decided_by
 from rewards.medical_terms import broader_terms
-from rewards.qualifiers import compatible_modifiers, conflict, merged_parts, more_specific
+from rewards.qualifiers import compatible_modifiers, conflict, merged_parts, more_specific, sides_joined
 from rewards.registry import register_verifier
 from rewards.text import clip, normalize_text
 
@@ -65,7 +65,8 @@ def verify_open(answer: str, ground_truth: str, extra_info: Mapping[str, Any]) -
     truth = normalize_text(ground_truth)
     if truth and normalize_text(answer) == truth:
         return 1.0
-    said, gold = beside_question(analyse(clip(answer)), analyse(clip(ground_truth)), info.get("question"))
+    said, gold = sides_joined(analyse(clip(answer))), sides_joined(analyse(clip(ground_truth)))
+    said, gold = beside_question(said, gold, info.get("question"))
     reason = void_against(said, gold)
     if reason:
         decided_by(reason)

@@ -6,6 +6,7 @@ The axes live in ``rewards/data/qualifiers.tsv``; ``extend_qualifiers`` adds val
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -151,6 +152,32 @@ def _qualifies(term: str, gold_has_anatomy: bool) -> bool:
     if term in modifiers or term in modifier_tokens():
         return True
     return term in table and (kind is None or kind in ADJECTIVE_KINDS)
+
+
+def sides_joined(concepts: Concepts) -> Concepts:
+    """``concepts`` with "left X, right X" and "right and left X" read as one item, bilateral X, as "both
+    X" is written ("Left Lung, Right Lung" is "both lungs")."""
+    if not concepts.parts or not any(_BOTH_SIDES & part for part in concepts.parts):
+        return concepts
+    joined: list[frozenset[str]] = []
+    for part in merged_parts(concepts.parts):
+        twin = next((i for i, seen in enumerate(joined) if _mirrored(seen, part)), None)
+        if twin is not None:
+            joined[twin] = joined[twin] | part
+        else:
+            joined.append(part)
+    joined = [part - _BOTH_SIDES | {"bilateral"} if _BOTH_SIDES <= part else part for part in joined]
+    terms = frozenset().union(*joined)
+    if terms == concepts.terms and len(joined) == len(concepts.parts):
+        return concepts
+    return replace(concepts, terms=terms, parts=tuple(joined), units=tuple(sorted(terms)))
+
+
+def _mirrored(a: frozenset[str], b: frozenset[str]) -> bool:
+    """The same item on the other side: {left, lung} and {right, lung}."""
+    return any(
+        x in a and y in b and a - {x} == b - {y} for x, y in (("left", "right"), ("right", "left"))
+    )
 
 
 def merged_parts(parts: tuple[frozenset[str], ...]) -> list[frozenset[str]]:

@@ -98,7 +98,7 @@ _FRACTION_OF_ONE = re.compile(
 _ONE_UNIT = re.compile(rf"(?<!\bhalf\s)\b(?:an?|one)\s{{1,3}}(?={_TIME_UNIT_WORDS}\b)")  # not "half an hour"
 _AND_A_HALF = re.compile(r"\s{1,3}and\s{1,3}(?:a|one)\s{1,3}half\b")
 # Words that offer another value: with one, a count phrase that disagrees with the numeral is a hedge.
-_ALTERNATIVE = re.compile(
+ALTERNATIVE = re.compile(
     r"\b(?:or|either|maybe|perhaps|possibly|actually|alternatively|otherwise)\b|或|还是|可能|也许"
 )
 
@@ -251,7 +251,7 @@ def _spans(s: str, slash_pairs: bool) -> tuple[list[tuple[int, int, Fraction]], 
     phrases = [p for p in count_phrases(s) if not any(taken[p[0]: p[1]])]
     if numerals:
         values = {value for _, _, value in numerals}
-        if any(p[2] not in values for p in phrases) and _ALTERNATIVE.search(s):
+        if any(p[2] not in values for p in phrases) and ALTERNATIVE.search(s):
             return None
         return numerals, False
     if not phrases:
