@@ -22,7 +22,7 @@ from rewards.markers import (
     statements,
     strip_lead_in,
 )
-from rewards.text import MAX_RESPONSE_CHARS, clip_tail, normalize_text
+from rewards.text import MAX_RESPONSE_CHARS, clip_tail, normalize_text, visible
 
 __all__ = ["MAX_CANDIDATES", "TAG_NAME", "Extraction", "extract_answer", "find_answer", "strip_lead_in"]
 
@@ -33,8 +33,10 @@ MAX_MARKERS = 32  # only the last this many answer blocks of a response are read
 
 TAG_NAME = re.compile(r"[A-Za-z_][\w.-]{0,31}")  # what a configurable tag (answer, think) may be called
 _ANY_CLOSING_TAG = re.compile(r"</[^<>\n]{1,32}>")
+_ANY_TAG = re.compile(r"</?\s{0,8}[A-Za-z_][\w.-]{0,31}\s{0,8}>")
 
 OTHER_BLOCK = "another <answer> block"
+NESTED = "<answer> tags inside the <answer> block"
 STATEMENT = "another final-answer statement (\\boxed{}, 'the answer is', 'Answer:')"
 SELF_CORRECTION = "a self-correction ('Actually', 'Wait', 'I mean', ...)"
 
@@ -64,12 +66,31 @@ def find_answer(response: object, answer_tag: str = "answer") -> Extraction:
     tag (``</think>``): what comes after the reasoning outranks what was said inside it.
     """
     open_tag, close_tag = _tag_patterns(answer_tag)
-    text = clip_tail(response, MAX_RESPONSE_CHARS)
+    text = visible(clip_tail(response, MAX_RESPONSE_CHARS))
     closes = deque(close_tag.finditer(text), maxlen=MAX_MARKERS) if "<" in text else deque()
     opening = last_match(open_tag, text[: closes[-1].start()]) if closes else None
     if opening is not None:
+        if len(closes) > 1 and opening.start() < closes[-2].end():  # <answer>C<answer>B</answer></answer>
+            opening = _outermost_opening(text, closes, open_tag) or opening
         return _from_block(text, opening, closes, open_tag)
     return _from_fallbacks(text, open_tag)
+
+
+def _outermost_opening(
+    text: str, closes: deque[re.Match[str]], open_tag: re.Pattern[str]
+) -> re.Match[str] | None:
+    """The opening tag that the last closing tag closes when blocks nest: tags counted back from it (over
+    the span of the last ``MAX_MARKERS`` closing tags); with more closing than opening tags, the first."""
+    since = closes[0].start() if len(closes) == MAX_MARKERS else 0
+    openings = list(open_tag.finditer(text, since, closes[-1].start()))
+    tags = sorted([(m.start(), 1, m) for m in openings] + [(c.start(), -1, c) for c in list(closes)[:-1]],
+                  key=lambda tag: tag[0])
+    depth = 1
+    for _, step, match in reversed(tags):
+        depth -= step
+        if depth == 0:
+            return match
+    return openings[0] if openings else None
 
 
 def extract_answer(response: object, answer_tag: str = "answer") -> str | None:
@@ -87,6 +108,11 @@ def _from_block(
     boxed = "\\" in content and BOXED.search(content) is not None
     where = "\\boxed{} in the last <answer> block" if boxed else "the last <answer> block"
     rivals = [(_unwrap(block), OTHER_BLOCK) for block in _earlier_blocks(text, closes, open_tag)]
+    if "<" in content and _ANY_TAG.search(content):  # tags inside the block: each piece is an answer
+        pieces = [piece for piece in _ANY_TAG.split(content) if piece.strip()]
+        content = " ".join(pieces)
+        if len(pieces) > 1:
+            rivals += [(_unwrap(piece), NESTED) for piece in pieces]
     after = text[close.end() :]
     if after and not after.isspace():
         rivals += [(said, STATEMENT) for said in statements(after)]

@@ -25,6 +25,10 @@ _STATED = re.compile(rf"\b{_ANSWER_NOUN}\s{{1,8}}{_ANSWER_VERB}\s{{0,8}}:?", re.
 _LABELLED = re.compile(r"\b(?:final\s{1,8})?answer\s{0,8}[:：]", re.IGNORECASE)
 _STATED_AFTER_NOUN = (("answer", "option", "choice"), re.compile(rf"\s{{1,8}}{_ANSWER_VERB}\s{{0,8}}:?"))
 _LABELLED_AFTER_NOUN = (("answer",), re.compile(r"\s{0,8}[:：]"))
+# A "Final Answer" heading on a line of its own ("**Final Answer**", "## Final answer"): the answer is below.
+_HEADING = re.compile(
+    r"^[ \t#*_>]{0,8}final[ \t]{1,8}answer[ \t]{0,8}[*_#:：]{0,6}[ \t]{0,8}\n", re.IGNORECASE | re.MULTILINE
+)
 _MARKER_HINT = re.compile("answer|option|choice|答案")  # every marker holds one, casefolded
 # Chinese "(final) answer is" / "answer:"; a separate pattern, searched only when "答案" occurs, because
 # one more alternative makes every English scan several times slower
@@ -122,6 +126,10 @@ def _marker_ends(text: str) -> tuple[list[int], list[int]]:
     else:
         stated = [m.end() for m in deque(_STATED.finditer(text), maxlen=MAX_MARKERS)]
         labelled = [m.end() for m in deque(_LABELLED.finditer(text), maxlen=MAX_MARKERS)]
+    has_heading = "final" in folded and "\n" in folded
+    headings = [m.end() for m in deque(_HEADING.finditer(text), maxlen=MAX_MARKERS)] if has_heading else []
+    if headings:
+        labelled = sorted(set(labelled + headings))[-MAX_MARKERS:]
     if "答案" in text:
         chinese = [m.end() for m in deque(_LABELLED_ZH.finditer(text), maxlen=MAX_MARKERS)]
         labelled = sorted(labelled + chinese)[-MAX_MARKERS:]

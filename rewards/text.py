@@ -47,3 +47,28 @@ def tokens(text: str) -> list[str]:
     """Normalised words of ``text`` (at most ``MAX_TOKENS``)."""
     norm = normalize_text(text)
     return norm.split() if norm else []
+
+
+# Unicode's default-ignorable code points (zero-width spaces and joiners, bidi controls, soft hyphen,
+# variation selectors, tag characters): invisible, so a model can hide them inside "y\u200bes" or "B\u200b/C".
+_IGNORABLE_RANGES = (
+    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160), (0x17B4, 0x17B5),
+    (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F), (0x3164, 0x3164),
+    (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1D173, 0x1D17A),
+    (0xE0000, 0xE0FFF),
+)
+# Cyrillic and Greek letters drawn like Latin ones ("уеs", "А or B"): read as the Latin letter they mimic.
+_LOOKALIKES = dict(zip(
+    "АВЕКМНОРСТУХІЈЅаеорсухіјѕԁһӏΑΒΕΖΗΙΚΜΝΟΡΤΥΧο",
+    "ABEKMHOPCTYXIJSaeopcyxijsdhlABEZHIKMNOPTYXo",
+    strict=True,
+))
+_VISIBLE = {
+    **{code: None for low, high in _IGNORABLE_RANGES for code in range(low, high + 1)},
+    **{ord(k): v for k, v in _LOOKALIKES.items()},
+}
+
+
+def visible(text: str) -> str:
+    """``text`` as a reader sees it: invisible characters dropped, Latin look-alikes read as Latin."""
+    return text if text.isascii() else text.translate(_VISIBLE)

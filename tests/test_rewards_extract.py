@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rewards.extract import extract_answer, strip_lead_in
-from rewards.text import MAX_ANSWER_CHARS, MAX_RESPONSE_CHARS
+from rewards.text import MAX_ANSWER_CHARS, MAX_RESPONSE_CHARS, visible
 
 # A guard against catastrophic backtracking (which takes seconds to hours), not a benchmark:
 # these inputs take about a millisecond; the ceiling leaves room for a loaded CI box.
@@ -159,4 +159,5 @@ def test_tag_soup_never_raises(parts):
 @given(st.text(alphabet=st.characters(blacklist_characters="<>"), min_size=1, max_size=200).filter(str.strip))
 def test_the_answer_comes_from_inside_the_last_block(inner):
     result = extract_answer(f"<think>t</think><answer>{inner}</answer>")
-    assert result is None or result in inner
+    # read as shown: invisible characters dropped, look-alike letters read as Latin (rewards.text.visible)
+    assert result is None or result in visible(inner)
