@@ -4,17 +4,19 @@ Pure Python: no torch, no verl. ``compute_score`` is the one call most users nee
 """
 
 from rewards.batch import BatchResult, score_batch
-from rewards.registry import VerifierError, get_verifier, list_verifiers, register_verifier
-from rewards.score import SCORE_KEYS, RewardConfig, compute_score
+from rewards.registry import VerifierError, get_verifier, list_verifiers, plugin_problems, register_verifier
+from rewards.score import SCORE_KEYS, RewardConfig, VerifierFault, compute_score
 
 __all__ = [
     "SCORE_KEYS",
     "BatchResult",
     "RewardConfig",
     "VerifierError",
+    "VerifierFault",
     "compute_score",
     "get_verifier",
     "list_verifiers",
+    "plugin_problems",
     "register_verifier",
     "score_batch",
 ]

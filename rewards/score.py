@@ -5,11 +5,10 @@
 
 from __future__ import annotations
 
-import logging
 import math
 import numbers
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Any
@@ -21,10 +20,8 @@ from rewards.format import format_reward
 from rewards.guards import void_reason
 from rewards.open_ended import OPEN_METRICS
 from rewards.penalties import length_severity, repetition_severity
-from rewards.registry import Verifier, get_verifier
+from rewards.registry import Verifier, VerifierError, check_module_name, get_verifier, import_modules
 from rewards.text import MAX_RESPONSE_CHARS, clip
-
-logger = logging.getLogger(__name__)
 
 SCORE_KEYS = ("score", "acc", "format", "length_penalty", "repetition_penalty", "answer_found")
 LENGTH_UNITS = ("chars", "words")
@@ -54,6 +51,7 @@ class RewardConfig:
     length_max: int = 1024  # ... full penalty from this length on
     repetition_penalty: float = 0.0  # coefficient; 0 switches the repetition penalty off
     repetition_ngram: int = 4  # n of the word n-grams whose repeats are counted
+    imports: tuple[str, ...] = ()  # modules imported before scoring (their @register_verifier calls run)
 
     def __post_init__(self) -> None:
         for name in ("acc_weight", "format_weight", "numeric_rtol", "length_penalty", "repetition_penalty"):
@@ -84,6 +82,12 @@ class RewardConfig:
             raise ValueError(f"reward setting open_metric={self.open_metric!r} must be one of {OPEN_METRICS}")
         if self.verifier is not None and (not isinstance(self.verifier, str) or not self.verifier):
             raise ValueError(f"reward setting verifier={self.verifier!r} must be a verifier name or null")
+        if isinstance(self.imports, str) or not isinstance(self.imports, Sequence):
+            raise ValueError(f"reward setting imports={self.imports!r} must be a list of module names")
+        try:
+            object.__setattr__(self, "imports", tuple(check_module_name(m) for m in self.imports))
+        except VerifierError as exc:
+            raise ValueError(f"reward setting imports: {exc}") from None
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any], where: str = "reward settings") -> RewardConfig:
@@ -94,29 +98,32 @@ class RewardConfig:
         for key, value in values.items():
             name = CONFIG_ALIASES.get(key, key)
             if name not in known:
-                raise TypeError(
-                    f"unknown key {key!r} in {where}; known keys: {spellings}"
-                )
+                raise TypeError(f"unknown key {key!r} in {where}; known keys: {spellings}")
             kwargs[name] = value
         return cls(**kwargs)
 
 
+class VerifierFault(RuntimeError):
+    """A verifier raised or returned something that is not a number in [0, 1]: no verdict on the answer."""
+
+    def __init__(self, verifier: str, problem: str):
+        super().__init__(f"verifier {verifier!r} {problem}")
+        self.verifier = verifier
+        self.problem = problem
+
+
 @dataclass(frozen=True)
 class Scored:
-    """``scores`` has exactly ``SCORE_KEYS``; ``verifier`` names the verifier that judged the answer."""
+    """``scores`` has exactly ``SCORE_KEYS``; ``verifier`` names the verifier that judged the answer.
+
+    ``fault`` says why the verifier gave no verdict (then ``acc`` is a 0 placeholder, not a judgement)."""
 
     scores: dict[str, float]
     verifier: str
+    fault: str | None = None
 
 
 DEFAULT_CONFIG = RewardConfig()
-_warned: set[tuple[str, str]] = set()
-
-
-def _warn_once(verifier: str, problem: str) -> None:
-    if (verifier, problem) not in _warned:
-        _warned.add((verifier, problem))
-        logger.warning("verifier %r: %s; scoring acc 0 (further cases are not logged)", verifier, problem)
 
 
 @lru_cache(maxsize=256)
@@ -124,7 +131,10 @@ def _resolve(name: str) -> Verifier:
     return get_verifier(name)
 
 
-def _verifier_name(ground_truth: str, extra_info: Mapping[str, Any], config: RewardConfig) -> str:
+def verifier_name(ground_truth: object, extra_info: Mapping[str, Any] | None, config: RewardConfig) -> str:
+    """The verifier of a row: ``config.verifier``, else the row's ``verifier``, else its answer type."""
+    extra_info = extra_info if isinstance(extra_info, Mapping) else {}
+    ground_truth = clip(ground_truth)
     if config.verifier:
         return config.verifier
     row_choice = extra_info.get("verifier")
@@ -143,18 +153,16 @@ def _verifier_info(extra_info: Mapping[str, Any], config: RewardConfig) -> dict[
     return info
 
 
-def _judge(name: str, answer: str, ground_truth: str, info: Mapping[str, Any]) -> float:
-    """The verifier's score in [0, 1]; a crash or an invalid value scores 0 instead of stopping training."""
+def _judge(name: str, answer: str, ground_truth: str, info: Mapping[str, Any]) -> tuple[float, str | None]:
+    """The verifier's score in [0, 1] and no fault; or 0 and what went wrong (a crash, an invalid value)."""
     verify = _resolve(name)
     try:
         value = verify(answer, ground_truth, info)
-    except Exception as exc:  # any verifier bug must cost one sample, not the run
-        _warn_once(name, f"raised {type(exc).__name__}: {exc}")
-        return 0.0
+    except Exception as exc:  # a verifier bug is reported as a fault of this row, never as a wrong answer
+        return 0.0, f"raised {type(exc).__name__}: {clip(str(exc), 300)}"
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= value <= 1.0:
-        _warn_once(name, f"returned {value!r}, not a number in [0, 1]")
-        return 0.0
-    return float(value)
+        return 0.0, f"returned {clip(repr(value), 100)}, not a number in [0, 1]"
+    return float(value), None
 
 
 def score_response(
@@ -165,22 +173,23 @@ def score_response(
 ) -> Scored:
     """Scores of one response plus the name of the verifier used (see ``compute_score``)."""
     config = config or DEFAULT_CONFIG
+    import_modules(config.imports)
     if extra_info is None:
         extra_info = {}
     elif not isinstance(extra_info, Mapping):
         raise TypeError(f"extra_info must be a mapping (dict) or None, got {type(extra_info).__name__}")
     text = clip(response, MAX_RESPONSE_CHARS)
     truth = clip(ground_truth)
-    name = _verifier_name(truth, extra_info, config)
+    name = verifier_name(truth, extra_info, config)
 
     answer = extract_answer(text, config.answer_tag)
     answer = clip(answer).strip() if answer is not None else ""
-    acc = 0.0
+    acc, fault = 0.0, None
     void = void_reason(answer, truth, extra_info) if answer else None
     if void:
         decided_by(void)
     elif answer:
-        acc = _judge(name, answer, truth, _verifier_info(extra_info, config))
+        acc, fault = _judge(name, answer, truth, _verifier_info(extra_info, config))
 
     fmt = float(format_reward(text, config.think_tag, config.answer_tag))
     length_pen = 0.0
@@ -200,7 +209,7 @@ def score_response(
         "repetition_penalty": repetition_pen,
         "answer_found": 1.0 if answer else 0.0,
     }
-    return Scored(scores=scores, verifier=name)
+    return Scored(scores=scores, verifier=name, fault=fault)
 
 
 def compute_score(
@@ -213,7 +222,11 @@ def compute_score(
 
     The verifier is ``config.verifier`` if set, else ``extra_info["verifier"]``, else the answer type
     inferred from ``ground_truth`` and ``extra_info``. An unknown verifier name or ``answer_type`` is an
-    error (a data or config mistake must not silently score 0); a verifier that raises or returns a
-    value outside [0, 1] scores ``acc`` 0 and is logged once.
+    error (a data or config mistake must not silently score 0). A verifier that raises or returns
+    something other than a number in [0, 1] raises ``VerifierFault``: a broken verifier must not look
+    like a wrong answer (``rewards.score_batch`` reports it per row instead).
     """
-    return score_response(response, ground_truth, extra_info, config).scores
+    scored = score_response(response, ground_truth, extra_info, config)
+    if scored.fault is not None:
+        raise VerifierFault(scored.verifier, scored.fault)
+    return scored.scores
