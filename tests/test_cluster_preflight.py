@@ -1,0 +1,160 @@
+"""Cluster faults never hang: unreachable addresses, tokens, resources and the private local Ray, tested
+against a real ``ray start`` cluster with token authentication (started and stopped here)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from ray_cluster_fixtures import TokenCluster, free_port, token_cluster
+
+from rlvr.ray_cluster import (
+    ClusterError,
+    ClusterTarget,
+    Demand,
+    check_reachable,
+    cluster_target,
+    host_and_port,
+    missing_resources,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@given(host=st.from_regex(r"[a-z][a-z0-9-]{0,20}(\.[a-z0-9-]{1,10}){0,3}", fullmatch=True),
+       port=st.integers(1, 65535), scheme=st.sampled_from(["", "ray://", "http://"]))  # fmt: skip
+def test_property_addresses_parse_to_host_and_port(host, port, scheme):
+    assert host_and_port(f"{scheme}{host}:{port}") == (host, port)
+    assert host_and_port(f"{scheme}{host}") == (host, 6379)
+
+
+@pytest.mark.parametrize("address", ["", "host:0", "host:70000", "a b:1", "host:port", ":6379"])
+def test_bad_addresses_are_cluster_errors(address):
+    with pytest.raises(ClusterError, match="is not host:port"):
+        host_and_port(address)
+
+
+def test_target_precedence_key_then_ray_address_then_private(monkeypatch):
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    assert cluster_target(None) == ClusterTarget(None)
+    monkeypatch.setenv("RAY_ADDRESS", "head:6379")
+    assert cluster_target(None) == ClusterTarget("head:6379", "RAY_ADDRESS")
+    assert cluster_target("auto") == ClusterTarget("auto", "cluster.address")
+
+
+@pytest.mark.parametrize("address", [f"127.0.0.1:{free_port()}", "no-such-host.invalid:6379"])
+def test_unreachable_addresses_fail_fast_naming_the_address(address):
+    started = time.monotonic()
+    with pytest.raises(ClusterError, match=address.split(":")[0].replace(".", r"\.")):
+        check_reachable(address, timeout_s=5)
+    assert time.monotonic() - started < 8
+
+
+RESOURCES = st.sampled_from(["CPU", "GPU", "memory", "accelerator_type:A100"])
+AMOUNTS = st.dictionaries(RESOURCES, st.integers(0, 8).map(float), max_size=3)
+
+
+@given(demands=st.lists(AMOUNTS, min_size=1, max_size=4), nodes=st.lists(AMOUNTS, min_size=1, max_size=3))
+def test_property_resources_are_missing_exactly_when_totals_or_a_node_fall_short(demands, nodes):
+    plan = [Demand(f"actor{i}", d, "cluster.cpus_per_worker") for i, d in enumerate(demands)]
+    free = {r: sum(n.get(r, 0.0) for n in nodes) for r in {r for n in nodes for r in n}}
+    problems = missing_resources(plan, free, nodes)
+    wanted = {r: sum(d.get(r, 0.0) for d in demands) for r in {r for d in demands for r in d}}
+    short = {r for r, amount in wanted.items() if amount > free.get(r, 0.0)}
+    unplaceable = [
+        i for i, d in enumerate(demands)
+        if any(a > 0 for a in d.values())
+        and not any(all(n.get(r, 0) >= a for r, a in d.items() if a > 0) for n in nodes)
+    ]  # fmt: skip
+    assert bool(problems) == bool(short or unplaceable)
+    for resource in short:
+        assert any(p.startswith(f"{resource}: the run needs {wanted[resource]:g}") for p in problems)
+    for i in unplaceable:
+        assert any(p.startswith(f"actor{i} needs") for p in problems)
+
+
+CLIENT = textwrap.dedent(
+    """
+    import json, sys
+    import ray
+    from rlvr.ray_cluster import ClusterError, Demand, check_resources, cluster_target, ray_session
+
+    address, token_env, cpus = sys.argv[1] or None, sys.argv[2] or None, float(sys.argv[3])
+    target = cluster_target(address)
+    try:
+        with ray_session(target, token_env, log_to_driver=False, include_dashboard=False):
+            resources = ray.cluster_resources()
+            check_resources([Demand("rollout", {"CPU": cpus}, "cluster.cpus_per_worker")], target.describe())
+            print(json.dumps({"ok": True, "marker": resources.get("loud_marker", 0)}))
+    except ClusterError as exc:
+        print(json.dumps({"ok": False, "error": str(exc)}))
+    """
+)
+
+
+def client(
+    cluster: TokenCluster, address: str, token_env: str = "", cpus: float = 1, **env: str | None
+) -> dict:
+    """Run ``ray_session`` in a fresh process (Ray's auth mode is per process) and return what it saw."""
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", CLIENT, address, token_env, str(cpus)],
+        cwd=ROOT, env={**cluster.env(**env), "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    assert lines, done.stderr[-2000:]
+    return {**json.loads(lines[-1]), "seconds": time.monotonic() - started}
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with token_cluster(cpus=1) as running:
+        yield running
+
+
+def test_explicit_address_authenticates_with_the_token_file(cluster):
+    seen = client(cluster, cluster.address)
+    assert seen["ok"] and seen["marker"] == 1.0
+
+
+def test_token_from_the_variable_a_config_key_names(cluster, tmp_path):
+    seen = client(cluster, cluster.address, "MY_RAY_TOKEN", HOME=str(tmp_path), MY_RAY_TOKEN=cluster.token)
+    assert seen["ok"] and seen["marker"] == 1.0
+    unset = client(cluster, cluster.address, "MY_RAY_TOKEN", HOME=str(tmp_path))
+    assert (
+        not unset["ok"] and "cluster.auth_token_env=MY_RAY_TOKEN but $MY_RAY_TOKEN is empty" in unset["error"]
+    )
+
+
+def test_missing_or_wrong_token_is_a_fast_clear_error(cluster, tmp_path):
+    missing = client(cluster, cluster.address, HOME=str(tmp_path))
+    assert not missing["ok"] and "needs a token, and none was found" in missing["error"]
+    assert "RAY_AUTH_TOKEN" in missing["error"] and missing["seconds"] < 15  # not Ray's 20 s of retries
+    wrong = client(cluster, cluster.address, HOME=str(tmp_path), RAY_AUTH_TOKEN="not-the-token")
+    assert not wrong["ok"] and "refused the token given" in wrong["error"]
+
+
+def test_too_few_cpus_are_named_before_anything_starts(cluster):
+    seen = client(cluster, cluster.address, cpus=2)
+    assert not seen["ok"]
+    assert (
+        "CPU: the run needs 2 (rollout 2, set by cluster.cpus_per_worker), the cluster has 1 free"
+        in seen["error"]
+    )
+
+
+def test_no_address_starts_a_private_ray_even_beside_a_running_cluster(cluster):
+    private = client(cluster, "")
+    assert private["ok"] and private["marker"] == 0  # not attached to the `ray start` cluster
+    attached = client(cluster, "auto")
+    assert attached["ok"] and attached["marker"] == 1.0
+    via_env = client(cluster, "", RAY_ADDRESS=cluster.address)
+    assert via_env["ok"] and via_env["marker"] == 1.0
