@@ -1,13 +1,16 @@
-"""GRPO throughput on CPU: our local backend (Ray actors) vs TRL's ``GRPOTrainer`` on the same work.
+"""GRPO throughput on CPU: our local backend (HF or vLLM rollout, 1 or 2 FSDP policy workers) vs TRL's
+``GRPOTrainer`` on the same work, in one run.
 
 Same model weights, prompts, group size n, response length (exactly ``--response-length`` tokens: EOS is
 blocked), KL setting (beta), learning rate, batch and number of steps. Prints seconds/step, generated
-tokens/s, their ratio and each side's time split (generation / reward / update / other).
-Both sides run one after the other, so on a shared machine other load skews them: the 1-min load
-average is printed before each side.
+tokens/s, each side's time split (rollout / reward / update / weight sync / other) and weight sync's ms
+against parameter count. Sides run one after another, so other load on a shared machine skews them: each
+side's 1-min load average is printed beside it, and a ratio between two sides whose load averages differ by
+more than 0.5 is withheld. The vLLM sides need vLLM: run with ``.venv-vllm/bin/python`` (`make test-vllm`
+builds it), which also has TRL.
 
-    nice -n 19 .venv/bin/python benchmarks/bench_grpo.py                  # both sizes, ~6 min on 2 cores
-    nice -n 19 .venv/bin/python benchmarks/bench_grpo.py --size tiny --steps 2 --skip-trl
+    nice -n 19 .venv-vllm/bin/python benchmarks/bench_grpo.py                # every side, both sizes
+    nice -n 19 .venv/bin/python benchmarks/bench_grpo.py --size tiny --steps 2 --skip-trl --sides hf-1
 """
 
 from __future__ import annotations
@@ -28,32 +31,39 @@ from grpo_workload import SIZES, Timing, Work, build_work, format_table  # noqa:
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
-def run_local(work: Work) -> Timing:
+SIDES = {"hf-1": ("hf", 1), "hf-2": ("hf", 2), "vllm-1": ("vllm", 1), "vllm-2": ("vllm", 2)}
+
+
+def run_local(work: Work, engine: str, policy_workers: int) -> Timing:
     """Our backend: the real actors and ``train_step`` of ``rlvr.local.trainer``."""
     import ray
     from omegaconf import OmegaConf
 
     from rlvr.config import RLConfig
     from rlvr.local import trainer
+    from rlvr.local.actors import local_cpus, start_actors
     from rlvr.local.settings import loop_settings
 
+    responses = work.prompts_per_step * work.group_size
     cfg = OmegaConf.merge(
         OmegaConf.structured(RLConfig),
         {
             "data": {"max_response_length": work.response_length, "train_batch_size": work.prompts_per_step},
             "algorithm": {"lr": work.lr, "kl_coef": work.kl_coef, "use_kl_loss": work.kl_coef > 0,
                           "ppo_mini_batch_size": work.prompts_per_step, "ppo_epochs": 1,
-                          # one pass per step, as TRL's one optimizer step over the whole batch
-                          "ppo_micro_batch_size_per_gpu": work.prompts_per_step * work.group_size},
-            "rollout": {"n": work.group_size, "engine": "hf", "temperature": 1.0, "top_p": 1.0,
-                        "log_prob_micro_batch_size_per_gpu": work.prompts_per_step * work.group_size},
+                          # one pass per step (per rank), as TRL's one optimizer step over the whole batch
+                          "ppo_micro_batch_size_per_gpu": responses // policy_workers},
+            "rollout": {"n": work.group_size, "engine": engine, "temperature": 1.0, "top_p": 1.0,
+                        "log_prob_micro_batch_size_per_gpu": responses // policy_workers},
             "reward": {"num_workers": 0},
+            "cluster": {"policy_workers": policy_workers},
         },
     )  # fmt: skip
     settings = loop_settings(cfg)
-    ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False)
+    load_before = os.getloadavg()[0]
+    ray.init(num_cpus=local_cpus(settings), include_dashboard=False, log_to_driver=False)
     try:
-        actors = trainer.start_actors(work.model_dir, work.model_dir, settings, state_dir=None)
+        actors = start_actors(work.model_dir, work.model_dir, settings, state_dir=None)
         state = trainer.RunState()
         trainer.train_step(actors, work.rows, state, settings)  # warm-up step, not timed
         steps, walls = [], []
@@ -61,23 +71,24 @@ def run_local(work: Work) -> Timing:
             started = time.perf_counter()
             steps.append(trainer.train_step(actors, work.rows, state, settings))
             walls.append(time.perf_counter() - started)
-        started = time.perf_counter()
-        for _ in range(2):
-            ray.get(actors.rollout.set_weights.remote(actors.policy.get_weights.remote()))
-        weight_sync = (time.perf_counter() - started) / 2
     finally:
         ray.shutdown()
     wall = sum(walls)
-    tokens = sum(s["response/length"] * work.prompts_per_step * work.group_size for s in steps)
+    tokens = sum(s["response/length"] * responses for s in steps)
+
+    def mean(key: str) -> float:
+        return sum(s[key] for s in steps) / work.steps
+
     split = {
-        "generation": sum(s["timing/rollout_s"] for s in steps) / work.steps,
-        "reward": sum(s["timing/reward_s"] for s in steps) / work.steps,
-        "update": sum(s["timing/update_s"] for s in steps) / work.steps,
+        "rollout": mean("timing/rollout_s"),
+        "reward": mean("timing/reward_s"),
+        "update": mean("timing/update_s") - mean("timing/weight_sync_s"),
+        "weight sync": mean("timing/weight_sync_s"),
     }
     split["other"] = wall / work.steps - sum(split.values())
     return Timing(
-        wall / work.steps, tokens / wall, sum(s["response/length"] for s in steps) / work.steps, split,
-        {"weight sync policy->rollout (in update)": weight_sync},
+        wall / work.steps, tokens / wall, mean("response/length"), split,
+        load=(load_before + os.getloadavg()[0]) / 2, sync_ms=1000 * split["weight sync"],
     )  # fmt: skip
 
 
@@ -175,9 +186,10 @@ def run_trl(work: Work, output_dir: Path) -> Timing:
     log_probs = mean("prepare") - mean("generation") - mean("reward")  # reference (and old) log-probs
     loss_and_backward = mean("training_step") - mean("prepare")
     split = {
-        "generation": mean("generation"),
+        "rollout": mean("generation"),
         "reward": mean("reward"),
         "update": log_probs + loss_and_backward + mean("optimizer"),
+        "weight sync": 0.0,  # one model: generation reads the weights it trains
     }
     split["other"] = mean("step") - sum(split.values())
     tokens = sum(lengths[1:]) * work.prompts_per_step * work.group_size
@@ -186,6 +198,16 @@ def run_trl(work: Work, output_dir: Path) -> Timing:
         {"ref log-probs (in update)": log_probs, "loss+backward": loss_and_backward,
          "optimizer": mean("optimizer")},
     )  # fmt: skip
+
+
+def run_side(name: str, work: Work, tmp: Path) -> Timing:
+    """One side of the comparison, its load average measured around it."""
+    if name != "trl":
+        return run_local(work, *SIDES[name])
+    load_before = os.getloadavg()[0]
+    timing = run_trl(work, tmp / f"trl_{work.size}")
+    timing.load = (load_before + os.getloadavg()[0]) / 2
+    return timing
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -199,30 +221,43 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--response-length", type=int, default=128, help="tokens per response (fixed)")
     parser.add_argument("--kl-coef", type=float, default=0.04, help="beta: KL-to-reference loss weight")
     parser.add_argument("--skip-trl", action="store_true", help="only run our backend")
+    parser.add_argument(
+        "--sides",
+        default=",".join(SIDES),
+        help=f"our sides to run, comma-separated (default {','.join(SIDES)})",
+    )
     args = parser.parse_args(argv)
     if args.steps < 1:
         parser.error("--steps must be at least 1")
+    ours = [side.strip() for side in args.sides.split(",") if side.strip()]
+    unknown = sorted(set(ours) - set(SIDES))
+    if unknown:
+        parser.error(f"--sides: unknown {', '.join(unknown)}; choose from {', '.join(SIDES)}")
+    import importlib.util
+
     import torch
 
     torch.manual_seed(0)
     print(f"torch threads {torch.get_num_threads()}, {os.cpu_count()} CPU cores", flush=True)
     sizes = list(SIZES) if args.size == "both" else [args.size]
+    names = ours + ([] if args.skip_trl else ["trl"])
     with tempfile.TemporaryDirectory(prefix="bench_grpo_") as tmp:
         for size in sizes:
             work = build_work(
                 size, Path(tmp), steps=args.steps, n=args.n, prompts_per_step=args.prompts_per_step,
                 response_length=args.response_length, kl_coef=args.kl_coef,
             )  # fmt: skip
-            print(f"[{size}] our local backend ... (1-min load {os.getloadavg()[0]:.1f})", flush=True)
-            ours = run_local(work)
-            trl, trl_error = None, None
-            if not args.skip_trl:
-                print(f"[{size}] TRL GRPOTrainer ... (1-min load {os.getloadavg()[0]:.1f})", flush=True)
+            sides, errors = {}, {}
+            for name in names:
+                if name.startswith("vllm") and importlib.util.find_spec("vllm") is None:
+                    errors[name] = "vLLM is not installed here; run with .venv-vllm/bin/python"
+                    continue
+                print(f"[{size}] {name} ... (1-min load {os.getloadavg()[0]:.1f})", flush=True)
                 try:
-                    trl = run_trl(work, Path(tmp) / f"trl_{size}")
-                except Exception as error:  # noqa: BLE001 - report it and keep the other size's numbers
-                    trl_error = f"{type(error).__name__}: {str(error)[:300]}"
-            print(format_table(work, ours, trl, trl_error), flush=True)
+                    sides[name] = run_side(name, work, Path(tmp))
+                except Exception as error:  # noqa: BLE001 - report it and keep the other sides' numbers
+                    errors[name] = f"{type(error).__name__}: ...{str(error)[-400:]}"  # the cause is last
+            print(format_table(work, sides, errors), flush=True)
     return 0
 
 

@@ -129,6 +129,7 @@ class ClusterConfig:
     nodes: int = 1
     gpus_per_node: int = 0
     cpus_per_worker: int = 1
+    policy_workers: int = 1  # local backend: FSDP2 ranks of the policy (one GPU each on GPUs)
 
 
 @dataclass

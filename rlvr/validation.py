@@ -141,7 +141,8 @@ def check_rollout_engine(cfg: DictConfig) -> list[str]:
     if importlib.util.find_spec("vllm") is None:
         return [
             "rollout.engine=vllm but vLLM is not installed here: `pip install -e '.[gpu]'` "
-            "on a GPU machine, or use rollout.engine=hf (or auto)"
+            "on a GPU machine, on CPU run with .venv-vllm/bin/python (`make test-vllm` builds it), "
+            "or use rollout.engine=hf (or auto)"
         ]
     return []
 

@@ -1,7 +1,9 @@
-"""Suite-wide settings: offline hub, GPU tests skipped without CUDA, CI-friendly hypothesis."""
+"""Suite-wide settings: offline hub, GPU tests skipped without CUDA, vLLM tests without vLLM, CI-friendly
+hypothesis."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 
 import pytest
@@ -29,9 +31,14 @@ def _has_cuda() -> bool:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if _has_cuda():
-        return
-    skip = pytest.mark.skip(reason="needs a CUDA GPU")
+    skips = {}
+    if not _has_cuda():
+        skips["gpu"] = pytest.mark.skip(reason="needs a CUDA GPU")
+    if importlib.util.find_spec("vllm") is None:
+        skips["vllm"] = pytest.mark.skip(
+            reason="needs vLLM: `make test-vllm` builds .venv-vllm and runs these"
+        )
     for item in items:
-        if "gpu" in item.keywords:
-            item.add_marker(skip)
+        for marker, skip in skips.items():
+            if marker in item.keywords:
+                item.add_marker(skip)

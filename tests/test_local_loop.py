@@ -15,6 +15,7 @@ from rlvr.config import RLConfig
 from rlvr.data.io import read_rows
 from rlvr.data.synth import write_synth
 from rlvr.local import trainer
+from rlvr.local.actors import start_actors, stop_actors
 from rlvr.local.algorithm import LossSettings, compute_advantages, outcome_rewards
 from rlvr.local.checkpoint import checkpoints_root, complete_checkpoints
 from rlvr.local.policy import PolicyWorker, TrainBatch, response_log_probs
@@ -61,8 +62,8 @@ def test_one_grpo_step_changes_the_policy_with_zero_mean_group_advantages(
     ray_cluster, tiny_model, synth_rows, tmp_path
 ):
     settings = loop_settings(recipe(tmp_path))
-    actors = trainer.start_actors(tiny_model, tiny_model, settings, state_dir=None)
-    before = ray.get(actors.policy.get_weights.remote())
+    actors = start_actors(tiny_model, tiny_model, settings, state_dir=None)
+    before = actors.policy.get_weights()
     prompts = synth_rows[0][:2]
 
     rows, rollout, group_ids = trainer.generate(actors, prompts, settings, step=1)
@@ -73,13 +74,15 @@ def test_one_grpo_step_changes_the_policy_with_zero_mean_group_advantages(
     assert len(rollout.texts) == 2 * settings.group_size and list(group_ids) == [0] * 4 + [1] * 4
     for group in (0, 1):
         assert batch.advantages[group_ids == group, 0].mean().abs() < 1e-5
-    after = ray.get(actors.policy.get_weights.remote())
+    after = actors.policy.get_weights()
     assert any(not np.array_equal(before[k][0], after[k][0]) for k in before)  # (bits, dtype) per tensor
     synced = ray.get(actors.rollout.generate.remote(prompts, trainer.Sampling(4, greedy=True), 0))
     assert synced.response_ids.shape == (2, 4)
     assert (
         np.isfinite(metrics["actor/pg_loss"]) and "actor/kl_loss" in metrics
     )  # the schema's default KL loss
+    assert metrics["perf/weight_sync_mb"] > 0 and metrics["timing/weight_sync_s"] > 0
+    stop_actors(actors)  # frees the placement group for the next test's run
 
 
 def test_a_rewarded_response_becomes_more_likely_on_a_fixed_prompt(tiny_model, synth_rows):

@@ -19,6 +19,7 @@ from rlvr.local.prompts import encode_prompts, prompt_lengths
 from rlvr.local.rollout import Rollout, RolloutWorker, Sampling, pad_responses
 from rlvr.local.settings import loop_settings
 from rlvr.local.trainer import prompt_batch
+from rlvr.local.vllm_engine import sampling_kwargs
 
 
 @pytest.fixture(scope="module")
@@ -168,7 +169,8 @@ def test_loop_settings_carry_the_keys_to_the_workers():
         "algorithm.ppo_micro_batch_size_per_gpu=3", "rollout.log_prob_micro_batch_size_per_gpu=5",
         "rollout.top_k=20", "model.dtype=float16", "model.trust_remote_code=true",
         "model.enable_gradient_checkpointing=false", "rollout.gpu_memory_utilization=0.5",
-        "data.shuffle=false", "data.filter_overlong_prompts=false",
+        "data.shuffle=false", "data.filter_overlong_prompts=false", "cluster.policy_workers=4",
+        "rollout.val_temperature=0.7", "cluster.nodes=2", "cluster.gpus_per_node=4",
     ]  # fmt: skip
     settings = loop_settings(
         OmegaConf.merge(OmegaConf.structured(RLConfig), OmegaConf.from_dotlist(overrides))
@@ -177,6 +179,7 @@ def test_loop_settings_carry_the_keys_to_the_workers():
     assert settings.model == ModelSettings("float16", trust_remote_code=True, gradient_checkpointing=False)
     assert settings.gpu_memory_utilization == 0.5 and settings.tensor_parallel_size == 1
     assert not settings.shuffle and not settings.filter_overlong_prompts
+    assert (settings.policy_workers, settings.val_temperature, settings.gpus) == (4, 0.7, 8)
 
 
 @pytest.mark.parametrize(
@@ -185,10 +188,16 @@ def test_loop_settings_carry_the_keys_to_the_workers():
         ("algorithm.ppo_micro_batch_size_per_gpu=0", "algorithm.ppo_micro_batch_size_per_gpu=0 must be"),
         ("rollout.gpu_memory_utilization=1.5", r"rollout.gpu_memory_utilization=1.5 must be in \(0, 1\]"),
         ("model.dtype=fp8", "model.dtype='fp8' is unknown"),
+        ("cluster.policy_workers=0", "cluster.policy_workers=0 must be at least 1"),
+        ("cluster.policy_workers=3", r"policy_workers=3 must divide .*ppo_mini_batch_size x rollout.n = 64"),
+        (
+            "cluster.policy_workers=2,algorithm.adv_estimator=gae,algorithm.name=ppo",
+            "set cluster.policy_workers=1",
+        ),
     ],
 )
 def test_loop_settings_reject_impossible_values(override, message):
-    cfg = OmegaConf.merge(OmegaConf.structured(RLConfig), OmegaConf.from_dotlist([override]))
+    cfg = OmegaConf.merge(OmegaConf.structured(RLConfig), OmegaConf.from_dotlist(override.split(",")))
     with pytest.raises(ValueError, match=message):
         loop_settings(cfg)
 
@@ -199,3 +208,11 @@ def test_micro_batch_shares_of_uneven_lengths_sum_to_one():
         assert sum(micro_batch_share(mask[rows], mask, mode) for rows in ([0], [1, 2])) == pytest.approx(1)
     assert micro_batch_share(mask[[0]], mask, "token-mean") == pytest.approx(3 / 8)
     assert micro_batch_share(mask[[0]], mask, "seq-mean-token-mean") == pytest.approx(1 / 3)
+
+
+def test_rollout_keys_map_to_vllm_sampling_params():
+    sampled = sampling_kwargs(16, temperature=0.7, top_p=0.9, top_k=0, greedy=False, seed=5)
+    assert sampled == {"temperature": 0.7, "top_p": 0.9, "top_k": -1, "max_tokens": 16, "seed": 5}
+    assert sampling_kwargs(16, 0.7, 0.9, 20, False, 5)["top_k"] == 20
+    greedy = sampling_kwargs(8, temperature=0.7, top_p=0.9, top_k=20, greedy=True, seed=5)
+    assert greedy == {"temperature": 0.0, "top_p": 1.0, "top_k": -1, "max_tokens": 8}

@@ -63,15 +63,17 @@ def load_model(path: str, settings: ModelSettings, device: str, train: bool = Fa
     return model if train else model.eval().requires_grad_(False)
 
 
+def tensor_bits(tensor: torch.Tensor) -> tuple[np.ndarray, torch.dtype]:
+    """A CPU numpy view of ``tensor``'s bits plus its dtype. Ray moves numpy arrays into its object store with
+    one copy and hands them out without another; pickled torch tensors made the quickstart model's sync ~5x
+    slower."""
+    tensor = tensor.detach().cpu().contiguous()
+    return tensor.view(SAME_SIZE_INT[tensor.dtype]).numpy(), tensor.dtype
+
+
 def trainable_weights(model: torch.nn.Module) -> Weights:
-    """The parameters (no buffers: they never change), each once (tied ones too), as CPU numpy views of
-    their bits plus their dtype. Ray moves numpy arrays into its object store with one copy and hands
-    them out without another; pickled torch tensors made the quickstart model's sync ~5x slower."""
-    weights = {}
-    for name, param in model.named_parameters():
-        tensor = param.detach().cpu().contiguous()
-        weights[name] = (tensor.view(SAME_SIZE_INT[tensor.dtype]).numpy(), tensor.dtype)
-    return weights
+    """The parameters (no buffers: they never change), each once (tied ones too), as ``tensor_bits``."""
+    return {name: tensor_bits(param) for name, param in model.named_parameters()}
 
 
 def weight_tensors(weights: Weights) -> dict[str, torch.Tensor]:
@@ -82,13 +84,16 @@ def weight_tensors(weights: Weights) -> dict[str, torch.Tensor]:
 
 
 @torch.no_grad()
-def copy_weights(model: torch.nn.Module, weights: Weights) -> None:
-    """Copy ``weights`` (from ``trainable_weights`` of the same architecture) into ``model``'s parameters
-    in place: no new tensors, no ``load_state_dict`` key checks. On CPU the copy runs on one thread: it is
-    memory-bound, and on a busy machine every multi-threaded op waits for a descheduled thread (56 small
-    copies took 30-120 ms on 2 threads under load, 3 ms on one)."""
+def copy_weights(model: torch.nn.Module, weights: Weights, partial: bool = False) -> None:
+    """Copy ``weights`` (from ``trainable_weights`` of the same architecture; with ``partial``, a bucket of
+    them) into ``model``'s parameters in place: no new tensors, no ``load_state_dict`` key checks. On CPU
+    the copy runs on one thread: it is memory-bound, and on a busy machine every multi-threaded op waits
+    for a descheduled thread (56 small copies took 30-120 ms on 2 threads under load, 3 ms on one)."""
     params = dict(model.named_parameters())
-    missing = params.keys() - weights.keys()
+    unknown = weights.keys() - params.keys()
+    if unknown:
+        raise KeyError(f"{len(unknown)} weight(s) are not parameters of the model, e.g. {sorted(unknown)[0]}")
+    missing = set() if partial else params.keys() - weights.keys()
     if missing:
         raise KeyError(f"weights lack {len(missing)} parameter(s) of the model, e.g. {sorted(missing)[0]}")
     threads = torch.get_num_threads()

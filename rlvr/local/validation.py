@@ -1,4 +1,4 @@
-"""Greedy-decoding validation: accuracy overall, per answer type and per modality."""
+"""Validation (greedy unless rollout.val_temperature > 0): accuracy overall, per answer type, per modality."""
 
 from __future__ import annotations
 
@@ -39,11 +39,11 @@ def validate(
     rollout_actor: Any,
     rows: Sequence[dict[str, Any]],
     batch_size: int,
-    max_new_tokens: int,
+    sampling: Sampling,
     reward: RewardSettings,
 ) -> dict[str, float]:
-    """Greedy responses for every validation row, scored with the training reward."""
-    sampling = Sampling(max_new_tokens=max_new_tokens, greedy=True)
+    """Responses for every validation row (``rollout.val_temperature``: 0 greedy), scored with the
+    training reward."""
     scores: list[dict[str, float]] = []
     lengths: list[float] = []
     for start in range(0, len(rows), batch_size):
