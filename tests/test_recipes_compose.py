@@ -6,8 +6,9 @@ import pandas as pd
 import pytest
 from recipe_fixtures import data_overrides, synth_parquet
 
-from rlvr.composition import RecipeError, compose_recipe, list_recipes
-from rlvr.validation import validate_recipe
+from rlvr.errors import RecipeError
+from rlvr.recipe.compose import compose_recipe, list_recipes
+from rlvr.recipe.validate import validate_recipe
 
 SHIPPED = [
     "medqa_text_grpo_qwen2_5_7b",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import rewards
 from rewards.cli import main
-from rlvr.cli import main as rlvr_main
+from rlvr.cli.main import main as rlvr_main
 
 DEMO = Path(rewards.__file__).parent / "samples" / "demo_responses.jsonl"
 

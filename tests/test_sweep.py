@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from rlvr import train
-from rlvr.cli import main as rlvr
-from rlvr.sweep import PLOT_FILE, load_sweep
+from rlvr.cli import train
+from rlvr.cli.main import main as rlvr
+from rlvr.cli.sweep import PLOT_FILE, load_sweep
 
 
 def write_local_point(point_dir, overrides, val_accs, val_scores):

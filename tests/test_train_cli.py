@@ -8,8 +8,8 @@ import sys
 import pytest
 from recipe_fixtures import data_overrides, synth_parquet
 
-from rlvr import train
-from rlvr.cli import main as rlvr
+from rlvr.cli import train
+from rlvr.cli.main import main as rlvr
 
 
 @pytest.fixture(scope="module")

@@ -10,12 +10,12 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
-from rlvr.composition import RecipeError
-from rlvr.config import RUN_CONFIG_FILE
+from rlvr.backends.local.checkpoint import COMPLETE_MARKER, latest_checkpoint
 from rlvr.data.io import read_metadata
 from rlvr.data.templates import PromptTemplate
+from rlvr.errors import RecipeError
 from rlvr.eval.prompts import template_from_metadata
-from rlvr.local.checkpoint import COMPLETE_MARKER, latest_checkpoint
+from rlvr.recipe.schema import RUN_CONFIG_FILE
 
 RUN_MARKERS = ("summary.json", "checkpoints", RUN_CONFIG_FILE, "metrics.jsonl")
 

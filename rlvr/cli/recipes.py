@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from rlvr.composition import list_recipes
+from rlvr.recipe.compose import list_recipes
 
 
 def main(argv: list[str] | None = None) -> int:

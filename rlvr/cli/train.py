@@ -12,11 +12,12 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from rlvr.composition import RecipeError, compose_recipe, list_recipes
-from rlvr.config import RUN_CONFIG_FILE
-from rlvr.multirun import job_entrypoints, plan_sweep, run_sweep, submit_sweep_jobs
-from rlvr.validation import validate_recipe
-from rlvr.verl_backend import ClusterError, build_verl_config, validate_verl_config
+from rlvr.backends.verl import build_verl_config, validate_verl_config
+from rlvr.errors import EXIT_CLUSTER_ERROR, EXIT_USER_ERROR, ClusterError, RecipeError
+from rlvr.recipe.compose import compose_recipe, list_recipes
+from rlvr.recipe.multirun import job_entrypoints, plan_sweep, run_sweep, submit_sweep_jobs
+from rlvr.recipe.schema import RUN_CONFIG_FILE
+from rlvr.recipe.validate import validate_recipe
 
 USAGE = """usage: rlvr train recipe=NAME|FILE.yaml [key=value ...] [-m|--multirun]
 
@@ -27,8 +28,6 @@ USAGE = """usage: rlvr train recipe=NAME|FILE.yaml [key=value ...] [-m|--multiru
   -m, --multirun     sweep: algorithm.kl_coef=0,0.001,0.01 rollout.n=4,8 runs every combination,
                      each in <trainer.output_dir>/multirun/<i>; summarise with `rlvr sweep summary DIR`
 """
-EXIT_USER_ERROR = 2
-EXIT_CLUSTER_ERROR = 3
 
 
 def parse_args(argv: list[str]) -> tuple[str, list[str], bool]:
@@ -44,7 +43,7 @@ def parse_args(argv: list[str]) -> tuple[str, list[str], bool]:
     return recipes[0], [a for a in args if not a.startswith("recipe=")], multirun
 
 
-def prepare(cfg: DictConfig) -> DictConfig | None:
+def resolve_and_validate(cfg: DictConfig) -> DictConfig | None:
     """Resolve and validate ``cfg``; for backend=verl also build and validate verl's config (returned)."""
     OmegaConf.resolve(cfg)
     validate_recipe(cfg)
@@ -72,16 +71,16 @@ def run_backend(cfg: DictConfig) -> dict:
     output_dir.mkdir(parents=True, exist_ok=True)
     OmegaConf.save(cfg, output_dir / RUN_CONFIG_FILE)  # what `rlvr eval` reads about the run
     if cfg.backend == "verl":
-        from rlvr.verl_backend import run as run_verl
+        from rlvr.backends.verl import run as run_verl
 
         return run_verl(cfg)
-    from rlvr.local import run as run_local
+    from rlvr.backends.local import run as run_local
 
     return run_local(cfg)
 
 
 def train_one(cfg: DictConfig) -> dict:
-    verl_cfg = prepare(cfg)
+    verl_cfg = resolve_and_validate(cfg)
     if cfg.dry_run:
         print_dry_run(cfg, verl_cfg)
         return {}
@@ -95,7 +94,7 @@ def train_one(cfg: DictConfig) -> dict:
 
 
 def check_point(cfg: DictConfig) -> None:
-    verl_cfg = prepare(cfg)
+    verl_cfg = resolve_and_validate(cfg)
     checked = "recipe checks" + (" + verl validate_config" if verl_cfg is not None else "")
     print(f"  valid ({cfg.backend} backend, {checked}): {cfg.trainer.output_dir}")
 

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from rlvr.config import ModelConfig
+from rlvr.recipe.schema import ModelConfig
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 SAME_SIZE_INT = {torch.float32: torch.int32, torch.bfloat16: torch.int16, torch.float16: torch.int16}

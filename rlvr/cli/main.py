@@ -10,10 +10,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rewards": ("rewards.cli", "score response files with the verifiers; list verifiers"),
     "data": ("rlvr.data.cli", "build RL-ready parquet: synthetic task or public medical VQA sets"),
     "sft": ("base_training.cli", "run a supervised stage (align_shallow, align_deep, instruct, reasoning)"),
-    "train": ("rlvr.train", "run an RL recipe (GRPO/PPO) on the local or verl backend"),
+    "train": ("rlvr.cli.train", "run an RL recipe (GRPO/PPO) on the local or verl backend"),
     "eval": ("rlvr.eval.cli", "the Lingshu benchmark table for a model, scored by the training verifiers"),
-    "recipes": ("rlvr.recipes_cli", "list the shipped recipes"),
-    "sweep": ("rlvr.sweep", "summarise a Hydra multirun sweep"),
+    "recipes": ("rlvr.cli.recipes", "list the shipped recipes"),
+    "sweep": ("rlvr.cli.sweep", "summarise a Hydra multirun sweep"),
 }
 
 

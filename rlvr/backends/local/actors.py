@@ -10,12 +10,12 @@ from typing import Any
 
 import ray
 
-from rlvr.local.fsdp import free_address
-from rlvr.local.placement import PlacementPlan, bundle_nodes, in_bundle, plan_placement, reserve
-from rlvr.local.policy import PolicyWorker
-from rlvr.local.policy_group import PolicyGroup
-from rlvr.local.rollout import RolloutWorker
-from rlvr.local.settings import LoopSettings
+from rlvr.backends.local.fsdp import free_address
+from rlvr.backends.local.placement import PlacementPlan, bundle_nodes, in_bundle, plan_placement, reserve
+from rlvr.backends.local.policy import PolicyWorker
+from rlvr.backends.local.policy_group import PolicyGroup
+from rlvr.backends.local.rollout import RolloutWorker
+from rlvr.backends.local.settings import LoopSettings
 
 
 @dataclass

@@ -1,8 +1,7 @@
 """The local GRPO/PPO loop: a step is generate -> score -> compute_advantages -> update (then sync weights).
 
-``run(cfg)`` prepares model and data, starts the Ray actors (``rlvr.local.actors``), resumes from the last
-complete checkpoint, trains with validation and checkpoints, and writes ``summary.json``, ``metrics.jsonl``
-and a PNG.
+``run(cfg)`` prepares model and data, starts the Ray actors (``actors.py``), resumes from the last complete
+checkpoint, trains with validation and checkpoints, and writes ``summary.json``, ``metrics.jsonl`` and a PNG.
 """
 
 from __future__ import annotations
@@ -21,21 +20,25 @@ import torch
 from omegaconf import DictConfig
 from tqdm import tqdm
 
-from rlvr.local.actors import Actors, local_cpus, start_actors, stop_actors
-from rlvr.local.algorithm import compute_advantages, kl_in_reward, outcome_rewards
-from rlvr.local.checkpoint import latest_checkpoint, load_trainer_state, save_checkpoint
-from rlvr.local.modeling import load_processor
-from rlvr.local.policy import TrainBatch
-from rlvr.local.policy_group import PolicyWorkerLost
-from rlvr.local.prepare import drop_overlong_prompts, initial_policy, train_and_val_files, train_and_val_rows
-from rlvr.local.reward import score_rows
-from rlvr.local.rollout import Sampling
-from rlvr.local.settings import LoopSettings, loop_settings
-from rlvr.local.sharded_state import HF_DIR
-from rlvr.local.tracking import CURVES_FILE, MetricsSink, plot_curves, read_metrics
-from rlvr.local.validation import validate
-
-SUMMARY_FILE = "summary.json"
+from rlvr.backends.local.actors import Actors, local_cpus, start_actors, stop_actors
+from rlvr.backends.local.algorithm import compute_advantages, kl_in_reward, outcome_rewards
+from rlvr.backends.local.checkpoint import latest_checkpoint, load_trainer_state, save_checkpoint
+from rlvr.backends.local.modeling import load_processor
+from rlvr.backends.local.policy import TrainBatch
+from rlvr.backends.local.policy_group import PolicyWorkerLost
+from rlvr.backends.local.reward import score_rows
+from rlvr.backends.local.rollout import Sampling
+from rlvr.backends.local.run_inputs import (
+    drop_overlong_prompts,
+    initial_policy,
+    train_and_val_files,
+    train_and_val_rows,
+)
+from rlvr.backends.local.settings import LoopSettings, loop_settings
+from rlvr.backends.local.sharded_state import HF_DIR
+from rlvr.backends.local.tracking import MetricsSink, plot_curves
+from rlvr.backends.local.val_metrics import validate
+from rlvr.metrics import CURVES_FILE, METRICS_FILE, SUMMARY_FILE, read_metric_rows
 
 
 @dataclass
@@ -260,7 +263,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
 def write_summary(
     output_dir: Path, state: RunState, start_policy: Path, wall_seconds: float
 ) -> dict[str, Any]:
-    records = read_metrics(output_dir / "metrics.jsonl")
+    records = read_metric_rows(output_dir / METRICS_FILE)
     plot = plot_curves(records, output_dir / CURVES_FILE)
     val_accs = [acc for _, acc in state.val_history]
     summary = {

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from rlvr.composition import RecipeError
-from rlvr.config import CHOICES
+from rlvr.errors import RecipeError
+from rlvr.recipe.schema import CHOICES
 
 LOCAL_ONLY_REWARD_KEYS = ("num_workers", "timeout_s")  # our reward pool's settings, not RewardConfig fields
 # Columns of verl's RL parquet schema that every backend reads (images are optional: text-only sets).

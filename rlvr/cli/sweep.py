@@ -1,30 +1,20 @@
 """``rlvr sweep summary DIR``: one row per sweep point (overrides, final/best validation reward and
-accuracy) printed as a table, plus a PNG of the validation curves, from each point's metrics.
-
-Reads both backends' logs: the local backend's flat ``metrics.jsonl`` (``val/acc``, ``val/score``) and
-verl's file logger (``{"step", "data": {"val-core/<source>/acc/mean@1", "val-aux/<source>/reward/mean@1"}}``;
-verl files the ``acc`` our reward returns under val-core and the reward under val-aux).
+accuracy) printed as a table, plus a PNG of the validation curves, from each point's metrics (either
+backend's log, read by ``rlvr.metrics``).
 """
 
 from __future__ import annotations
 
 import json
 import math
-import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rlvr.multirun import POINT_FILE, SWEEP_FILE
+from rlvr.metrics import METRICS_FILE, SUMMARY_FILE, read_metric_rows, validation_value
+from rlvr.recipe.multirun import POINT_FILE, SWEEP_FILE
 
-METRICS_FILE = "metrics.jsonl"
-SUMMARY_FILE = "summary.json"
 PLOT_FILE = "sweep_summary.png"
-LOCAL_KEYS = {"reward": "val/score", "acc": "val/acc"}
-VERL_KEYS = {
-    "reward": re.compile(r"^val-(?:core|aux)/[^/]{1,200}/reward/mean@\d{1,6}$"),
-    "acc": re.compile(r"^val-(?:core|aux)/[^/]{1,200}/acc/mean@\d{1,6}$"),
-}
 
 
 @dataclass
@@ -41,33 +31,9 @@ class PointResult:
         return max(v for _, v in self.curves[metric]) if self.curves[metric] else None
 
 
-def read_rows(path: Path) -> list[dict]:
-    """Metric rows as flat dicts with a ``step`` (verl's nested ``data`` is flattened); bad lines skipped."""
-    rows = []
-    for line in path.read_text().splitlines():
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # a line cut off by a killed run
-        if isinstance(row, dict) and "step" in row:
-            data = row.get("data")
-            rows.append({"step": row["step"], **data} if isinstance(data, dict) else row)
-    return rows
-
-
-def validation_value(row: dict, metric: str) -> float | None:
-    """The row's validation ``metric`` (mean over verl's data sources when there are several)."""
-    if LOCAL_KEYS[metric] in row:
-        return float(row[LOCAL_KEYS[metric]])
-    values = [float(v) for k, v in row.items() if VERL_KEYS[metric].match(k) and isinstance(v, int | float)]
-    return sum(values) / len(values) if values else None
-
-
 def load_point(point_dir: Path, overrides: list[str]) -> PointResult:
     result = PointResult(point_dir.name, overrides)
-    metrics = point_dir / METRICS_FILE
-    rows = read_rows(metrics) if metrics.is_file() else []
-    for row in rows:
+    for row in read_metric_rows(point_dir / METRICS_FILE):
         result.steps = max(result.steps, int(row["step"]))
         for metric in ("reward", "acc"):
             value = validation_value(row, metric)

@@ -18,7 +18,8 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
 from omegaconf import DictConfig
 
-from rlvr.composition import RecipeError, compose_recipe
+from rlvr.errors import RecipeError
+from rlvr.recipe.compose import compose_recipe
 
 POINT_FILE = "point.json"
 SWEEP_FILE = "sweep.json"

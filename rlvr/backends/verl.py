@@ -19,18 +19,14 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from rlvr.composition import RecipeError
-from rlvr.validation import reward_settings
+from rlvr.errors import ClusterError, RecipeError
+from rlvr.metrics import METRICS_FILE, SUMMARY_FILE, read_metric_rows, validation_value
+from rlvr.recipe.validate import reward_settings
 
 VERL_CONFIG_MODULE = "verl.trainer.config"
 VERL_CONFIG_NAME = "ppo_trainer"
 REWARD_FUNCTION_PATH = "pkg://rewards.verl_adapter"
 REWARD_FUNCTION_NAME = "compute_score"
-METRICS_FILE = "metrics.jsonl"
-
-
-class ClusterError(RuntimeError):
-    """The Ray cluster cannot run the recipe (too few GPUs, vLLM missing on the workers)."""
 
 
 def hydra_value(value: Any) -> str:
@@ -245,15 +241,13 @@ def run(cfg: DictConfig) -> dict:
     finally:
         ray.shutdown()
     summary = summarize_verl_metrics(out_dir / METRICS_FILE)
-    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+    (out_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2))
     return summary
 
 
 def summarize_verl_metrics(path: Path) -> dict:
     """summary.json from verl's file logger: validation reward and accuracy at the start, end and best."""
-    from rlvr.sweep import read_rows, validation_value
-
-    rows = read_rows(path) if path.exists() else []
+    rows = read_metric_rows(path)
     summary: dict[str, Any] = {"backend": "verl", "steps": max((int(row["step"]) for row in rows), default=0)}
     for metric in ("reward", "acc"):
         values = [v for v in (validation_value(row, metric) for row in rows) if v is not None]

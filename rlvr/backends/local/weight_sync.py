@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from rlvr.local.modeling import Weights, tensor_bits
+from rlvr.backends.local.modeling import Weights, tensor_bits
 
 DEFAULT_BUCKET_BYTES = 64 * 2**20  # one bucket in flight: ~2x this much extra memory on the sender
 

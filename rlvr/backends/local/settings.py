@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from omegaconf import DictConfig, OmegaConf
 
-from rlvr.local.algorithm import LossSettings, check_estimator
-from rlvr.local.modeling import ModelSettings, check_dtype
-from rlvr.local.reward import RewardSettings
+from rlvr.backends.local.algorithm import LossSettings, check_estimator
+from rlvr.backends.local.modeling import ModelSettings, check_dtype
+from rlvr.backends.local.reward import RewardSettings
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from rlvr.backends.local.prompts import prompt_lengths
 from rlvr.data.io import read_rows
-from rlvr.local.prompts import prompt_lengths
 
 REQUIRED_COLUMNS = ("prompt", "reward_model", "extra_info")
 

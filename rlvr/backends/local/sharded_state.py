@@ -17,7 +17,7 @@ from torch.distributed.checkpoint.state_dict import (
     set_state_dict,
 )
 
-from rlvr.local.fsdp import is_distributed, rank_and_size
+from rlvr.backends.local.fsdp import is_distributed, rank_and_size
 
 SHARDED_DIR = "policy_sharded"  # DCP: model + optimizer
 HF_DIR = "policy"  # save_pretrained folder: what the rollout engine and `rlvr eval` load

@@ -17,15 +17,12 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
 
-from rlvr.config import SCHEMA_NAME, RLConfig, register_configs
+from rlvr.errors import RecipeError
+from rlvr.recipe.schema import SCHEMA_NAME, RLConfig, register_configs
 
 RECIPES_PACKAGE = "recipes"
 _NOT_OVERRIDABLE = re.compile(r"Could not override '([^']{1,200})'")
 _GROUP_OPTION = re.compile(r"Could not find '([^']{1,200})'")
-
-
-class RecipeError(ValueError):
-    """A recipe could not be composed because of a user mistake; the message says how to fix it."""
 
 
 def list_recipes() -> list[str]:

@@ -8,8 +8,8 @@ from typing import Any
 
 import ray
 
-from rlvr.local.reward import RewardSettings, score_rows
-from rlvr.local.rollout import Sampling
+from rlvr.backends.local.reward import RewardSettings, score_rows
+from rlvr.backends.local.rollout import Sampling
 
 
 def breakdown(

@@ -1,8 +1,8 @@
 """The policy actor: holds the trainable policy (+ frozen reference, + optional critic) and updates it.
 
-Log-probs and entropies are computed with verl's helpers, the loss with ``rlvr.local.algorithm``
-(verl's core_algos); the optimizer is torch AdamW. One worker holds the whole model; N workers form one
-torch.distributed group and shard model, reference and optimizer state with FSDP2 (``rlvr.local.fsdp``).
+Log-probs and entropies are computed with verl's helpers, the loss with ``algorithm.py`` (verl's
+core_algos); the optimizer is torch AdamW. One worker holds the whole model; N workers form one
+torch.distributed group and shard model, reference and optimizer state with FSDP2 (``fsdp.py``).
 """
 
 from __future__ import annotations
@@ -15,13 +15,20 @@ from typing import Any
 import torch
 from verl.utils.torch_functional import entropy_from_logits, logprobs_from_logits
 
-from rlvr.local.algorithm import LossSettings, policy_loss, value_loss
-from rlvr.local.critic import Critic
-from rlvr.local.fsdp import all_reduce_sum, clip_gradients, full_parameters, join_group, shard_blocks
-from rlvr.local.modeling import DEFAULT_MODEL, ModelSettings, Weights, load_model, load_processor, tensor_bits
-from rlvr.local.prompts import PromptBatch, model_inputs, slice_prompts
-from rlvr.local.sharded_state import load_policy, save_policy
-from rlvr.local.weight_sync import DEFAULT_BUCKET_BYTES, stream_weights
+from rlvr.backends.local.algorithm import LossSettings, policy_loss, value_loss
+from rlvr.backends.local.critic import Critic
+from rlvr.backends.local.fsdp import all_reduce_sum, clip_gradients, full_parameters, join_group, shard_blocks
+from rlvr.backends.local.modeling import (
+    DEFAULT_MODEL,
+    ModelSettings,
+    Weights,
+    load_model,
+    load_processor,
+    tensor_bits,
+)
+from rlvr.backends.local.prompts import PromptBatch, model_inputs, slice_prompts
+from rlvr.backends.local.sharded_state import load_policy, save_policy
+from rlvr.backends.local.weight_sync import DEFAULT_BUCKET_BYTES, stream_weights
 
 
 def select_rows(

@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from rlvr.local.modeling import (
+from rlvr.backends.local.modeling import (
     DEFAULT_MODEL,
     ModelSettings,
     Weights,
@@ -21,9 +21,9 @@ from rlvr.local.modeling import (
     load_processor,
     weight_tensors,
 )
-from rlvr.local.prompts import PromptBatch, encode_prompts, model_inputs, prompt_text, row_images
-from rlvr.local.vllm_engine import VLLMEngine, sampling_kwargs
-from rlvr.local.weight_sync import WeightReceiver
+from rlvr.backends.local.prompts import PromptBatch, encode_prompts, model_inputs, prompt_text, row_images
+from rlvr.backends.local.vllm_engine import VLLMEngine, sampling_kwargs
+from rlvr.backends.local.weight_sync import WeightReceiver
 
 VISION_TOKENS = ("<|image_pad|>", "<|video_pad|>", "<|vision_start|>", "<|vision_end|>", "<|vision_pad|>")
 

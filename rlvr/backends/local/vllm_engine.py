@@ -9,11 +9,11 @@ from typing import Any
 
 import torch
 
-from rlvr.local.modeling import ModelSettings, weights_dtype
+from rlvr.backends.local.modeling import ModelSettings, weights_dtype
 
 MAX_IMAGES_PER_PROMPT = 1  # vLLM reserves memory per image; one is what medical VQA rows carry
 CPU_KV_CACHE_GB = "1"  # VLLM_CPU_KVCACHE_SPACE default: the tiny models need little, the machine is shared
-WEIGHT_LOADER = "rlvr.local.vllm_engine.WeightLoader"
+WEIGHT_LOADER = "rlvr.backends.local.vllm_engine.WeightLoader"
 CPU_TOKENS_PER_STEP = 16384  # prompt tokens prefilled per engine step on CPU (chunked prefill is off there)
 
 

@@ -9,10 +9,10 @@ from typing import Any
 import ray
 import torch
 
-from rlvr.local.policy import TrainBatch, select_rows
-from rlvr.local.prompts import PromptBatch
-from rlvr.local.weight_sync import DEFAULT_BUCKET_BYTES
-from rlvr.verl_backend import ClusterError
+from rlvr.backends.local.policy import TrainBatch, select_rows
+from rlvr.backends.local.prompts import PromptBatch
+from rlvr.backends.local.weight_sync import DEFAULT_BUCKET_BYTES
+from rlvr.errors import ClusterError
 
 
 class PolicyWorkerLost(ClusterError):

@@ -1,6 +1,6 @@
 """The local backend: a compact GRPO/PPO loop on Ray actors (rollout, reward, policy), CPU or GPUs.
 
-Entry point: ``rlvr.local.run(cfg) -> dict`` (the run summary, also written to ``summary.json``).
+Entry point: ``rlvr.backends.local.run(cfg) -> dict`` (the run summary, also written to ``summary.json``).
 """
 
 from __future__ import annotations
@@ -10,6 +10,6 @@ from typing import Any
 
 def run(cfg: Any) -> dict:
     """Train the recipe ``cfg`` with the local backend (imports torch/ray only when called)."""
-    from rlvr.local.trainer import run as run_local
+    from rlvr.backends.local.trainer import run as run_local
 
     return run_local(cfg)

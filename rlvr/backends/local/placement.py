@@ -11,7 +11,7 @@ import ray
 from ray.util.placement_group import placement_group, placement_group_table, remove_placement_group
 from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
 
-from rlvr.verl_backend import ClusterError
+from rlvr.errors import ClusterError
 
 RESERVE_TIMEOUT_S = 120.0
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from tqdm import tqdm
 
-METRICS_FILE = "metrics.jsonl"
-CURVES_FILE = "curves.png"
+from rlvr.metrics import METRICS_FILE
+
 # Shown on the console each step, in this order (the JSONL file gets everything).
 CONSOLE_KEYS = (
     "reward/mean", "reward/acc", "reward/format", "actor/kl", "actor/entropy", "response/length",
@@ -87,10 +87,6 @@ def drop_steps_after(path: Path, step: int) -> None:
         return
     kept = [line for line in path.read_text().splitlines() if line and json.loads(line)["step"] <= step]
     path.write_text("".join(line + "\n" for line in kept))
-
-
-def read_metrics(path: Path) -> list[dict[str, float]]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line] if path.is_file() else []
 
 
 def plot_curves(records: list[dict[str, float]], png_path: Path) -> Path | None:
