@@ -15,15 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from ray_cluster_fixtures import TokenCluster, free_port, token_cluster
 
-from rlvr.ray_cluster import (
-    ClusterError,
-    ClusterTarget,
-    Demand,
-    check_reachable,
-    cluster_target,
-    host_and_port,
-    missing_resources,
-)
+from rlvr.backends.ray_cluster import ClusterTarget, check_reachable, cluster_target, host_and_port
+from rlvr.errors import ClusterError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,41 +50,20 @@ def test_unreachable_addresses_fail_fast_naming_the_address(address):
     assert time.monotonic() - started < 8
 
 
-RESOURCES = st.sampled_from(["CPU", "GPU", "memory", "accelerator_type:A100"])
-AMOUNTS = st.dictionaries(RESOURCES, st.integers(0, 8).map(float), max_size=3)
-
-
-@given(demands=st.lists(AMOUNTS, min_size=1, max_size=4), nodes=st.lists(AMOUNTS, min_size=1, max_size=3))
-def test_property_resources_are_missing_exactly_when_totals_or_a_node_fall_short(demands, nodes):
-    plan = [Demand(f"actor{i}", d, "cluster.cpus_per_worker") for i, d in enumerate(demands)]
-    free = {r: sum(n.get(r, 0.0) for n in nodes) for r in {r for n in nodes for r in n}}
-    problems = missing_resources(plan, free, nodes)
-    wanted = {r: sum(d.get(r, 0.0) for d in demands) for r in {r for d in demands for r in d}}
-    short = {r for r, amount in wanted.items() if amount > free.get(r, 0.0)}
-    unplaceable = [
-        i for i, d in enumerate(demands)
-        if any(a > 0 for a in d.values())
-        and not any(all(n.get(r, 0) >= a for r, a in d.items() if a > 0) for n in nodes)
-    ]  # fmt: skip
-    assert bool(problems) == bool(short or unplaceable)
-    for resource in short:
-        assert any(p.startswith(f"{resource}: the run needs {wanted[resource]:g}") for p in problems)
-    for i in unplaceable:
-        assert any(p.startswith(f"actor{i} needs") for p in problems)
-
-
 CLIENT = textwrap.dedent(
     """
     import json, sys
     import ray
-    from rlvr.ray_cluster import ClusterError, Demand, check_resources, cluster_target, ray_session
+    from rlvr.backends.local.placement import PlacementPlan, check_fits
+    from rlvr.backends.ray_cluster import cluster_target, ray_session
+    from rlvr.errors import ClusterError
 
     address, token_env, cpus = sys.argv[1] or None, sys.argv[2] or None, float(sys.argv[3])
     target = cluster_target(address)
     try:
         with ray_session(target, token_env, log_to_driver=False, include_dashboard=False):
             resources = ray.cluster_resources()
-            check_resources([Demand("rollout", {"CPU": cpus}, "cluster.cpus_per_worker")], target.describe())
+            check_fits(PlacementPlan(("rollout",), ({"CPU": cpus},)), ray.nodes())
             print(json.dumps({"ok": True, "marker": resources.get("loud_marker", 0)}))
     except ClusterError as exc:
         print(json.dumps({"ok": False, "error": str(exc)}))
@@ -145,10 +117,7 @@ def test_missing_or_wrong_token_is_a_fast_clear_error(cluster, tmp_path):
 def test_too_few_cpus_are_named_before_anything_starts(cluster):
     seen = client(cluster, cluster.address, cpus=2)
     assert not seen["ok"]
-    assert (
-        "CPU: the run needs 2 (rollout 2, set by cluster.cpus_per_worker), the cluster has 1 free"
-        in seen["error"]
-    )
+    assert "the recipe needs 2 CPU in all (rollout: 2), the Ray cluster has 1" in seen["error"]
 
 
 def test_no_address_starts_a_private_ray_even_beside_a_running_cluster(cluster):

@@ -12,7 +12,7 @@ from omegaconf import OmegaConf
 
 from rlvr.console import PLAIN_OUTPUT_ENV, plain_output_env, progress, step_line
 from rlvr.interrupts import stop_on_signals, terminate_as_interrupt
-from rlvr.run_config import (
+from rlvr.recipe.run_config import (
     CONFIG_FILE,
     LEGACY_CONFIG_FILE,
     VERL_LATEST_CHECKPOINT,

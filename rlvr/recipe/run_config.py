@@ -57,7 +57,7 @@ def save_config(cfg: DictConfig, output_dir: Path) -> Path:
 
 def has_checkpoint(output_dir: Path) -> bool:
     """A run would resume from ``output_dir``: a complete local checkpoint, or verl's latest marker."""
-    from rlvr.local.checkpoint import latest_checkpoint
+    from rlvr.backends.local.checkpoint import latest_checkpoint
 
     return (
         latest_checkpoint(output_dir) is not None

@@ -1,5 +1,5 @@
-"""Connect to Ray without hanging: the address is checked with a time limit, token authentication is set up
-from the environment, and a plan's resources are checked against the cluster before any actor starts.
+"""Connect to Ray without hanging: the address and the token are checked with a time limit before
+``ray.init``, and token authentication is set up from the environment (Ray's variables or a config key).
 
 No address (neither ``cluster.address`` nor ``RAY_ADDRESS``) starts a private local Ray, even when a
 ``ray start`` cluster runs on this machine; ``cluster.address=auto`` attaches to that one.
@@ -11,11 +11,13 @@ import os
 import re
 import socket
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from rlvr.errors import ClusterError
 
 REACH_TIMEOUT_S = 10.0  # name resolution and TCP connect to the head, each
 DEFAULT_GCS_PORT = 6379
@@ -31,10 +33,6 @@ _AUTH_HELP = (
     f"or put it in {DEFAULT_TOKEN_FILE}), or name the variable holding it: cluster.auth_token_env=NAME; "
     "`ray get-auth-token` on the head node prints it."
 )
-
-
-class ClusterError(RuntimeError):
-    """The Ray cluster cannot run the recipe: unreachable, refused the token, or too small (exit code 3)."""
 
 
 @dataclass(frozen=True)
@@ -179,55 +177,3 @@ def ray_session(target: ClusterTarget, token_env: str | None = None, **init_kwar
         yield
     finally:
         ray.shutdown()
-
-
-@dataclass(frozen=True)
-class Demand:
-    """What one actor (or task) of the plan asks Ray for, and which recipe keys decide it."""
-
-    name: str
-    resources: Mapping[str, float]
-    keys: str = ""
-
-
-def missing_resources(
-    demands: Sequence[Demand], available: Mapping[str, float], nodes: Sequence[Mapping[str, float]]
-) -> list[str]:
-    """What the plan lacks: totals above the free resources, and actors too big for every node."""
-    problems = []
-    wanted: dict[str, float] = {}
-    for demand in demands:
-        for resource, amount in demand.resources.items():
-            if amount > 0:
-                wanted[resource] = wanted.get(resource, 0.0) + amount
-    for resource, amount in sorted(wanted.items()):
-        free = float(available.get(resource, 0.0))
-        if amount > free + 1e-9:
-            askers = " + ".join(
-                f"{d.name} {d.resources[resource]:g}" for d in demands if d.resources.get(resource, 0) > 0
-            )
-            keys = sorted({d.keys for d in demands if d.resources.get(resource, 0) > 0 and d.keys})
-            set_by = f", set by {', '.join(keys)}" if keys else ""
-            problems.append(
-                f"{resource}: the run needs {amount:g} ({askers}{set_by}), the cluster has {free:g} free"
-            )
-    for demand in demands:
-        needed = {r: a for r, a in demand.resources.items() if a > 0}
-        if needed and nodes and not any(all(n.get(r, 0) >= a for r, a in needed.items()) for n in nodes):
-            shown = ", ".join(f"{r} {a:g}" for r, a in needed.items())
-            problems.append(f"{demand.name} needs {shown} on one node; no node of the cluster has that much")
-    return problems
-
-
-def check_resources(demands: Sequence[Demand], where: str) -> None:
-    """Raise ``ClusterError`` naming every missing resource before any actor of ``demands`` starts."""
-    import ray
-
-    nodes = [node["Resources"] for node in ray.nodes() if node.get("Alive")]
-    problems = missing_resources(demands, ray.available_resources(), nodes)
-    if problems:
-        bullet = "\n  - "
-        raise ClusterError(
-            f"the Ray cluster at {where} cannot hold the run (nothing was started):{bullet}"
-            f"{bullet.join(problems)}\nLower the keys named, or use a bigger cluster (cluster.address)."
-        )
