@@ -61,11 +61,18 @@ def stop_on_signals(notice: Callable[[str], None] = _stderr) -> Iterator[StopSig
             signal.signal(number, handler)
 
 
-def terminate_as_interrupt() -> None:
-    """SIGTERM raises ``KeyboardInterrupt`` like Ctrl-C, so every command handles both the same way."""
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """While active, SIGTERM raises ``KeyboardInterrupt`` like Ctrl-C: every command handles both alike."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
 
     def handle(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, handle)
+    previous = signal.signal(signal.SIGTERM, handle)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from omegaconf import OmegaConf
 
 from rlvr.console import PLAIN_OUTPUT_ENV, plain_output_env, progress, step_line
-from rlvr.interrupts import stop_on_signals, terminate_as_interrupt
+from rlvr.interrupts import sigterm_as_interrupt, stop_on_signals
 from rlvr.recipe.run_config import (
     CONFIG_FILE,
     LEGACY_CONFIG_FILE,
@@ -67,12 +67,9 @@ def test_first_signal_asks_to_stop_second_abandons_and_handlers_come_back():
 
 def test_sigterm_is_an_interrupt_for_every_command():
     previous = signal.getsignal(signal.SIGTERM)
-    try:
-        terminate_as_interrupt()
-        with pytest.raises(KeyboardInterrupt):
-            os.kill(os.getpid(), signal.SIGTERM)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    with pytest.raises(KeyboardInterrupt), sigterm_as_interrupt():
+        os.kill(os.getpid(), signal.SIGTERM)
+    assert signal.getsignal(signal.SIGTERM) == previous
 
 
 SETTINGS = {

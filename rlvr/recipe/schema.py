@@ -11,7 +11,6 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 
 SCHEMA_NAME = "rlvr_schema"
-RUN_CONFIG_FILE = "run_config.yaml"  # the resolved recipe, saved in trainer.output_dir when a run starts
 
 
 @dataclass
@@ -118,13 +117,19 @@ class RewardSettings:
     repetition_penalty: float = 0.0
     repetition_ngram: int = 4
     custom_verifier: str | None = None  # registered verifier name or dotted path "pkg.mod:fn"
-    num_workers: int = 2  # reward process pool (local backend)
-    timeout_s: float = 5.0  # per-item verifier timeout
+    # modules imported before scoring, in every worker (and verl's): their @register_verifier verifiers
+    imports: list[str] = field(default_factory=list)
+    num_workers: int = 2  # reward process pool (local backend); verl's reward.num_workers
+    timeout_s: float = 5.0  # per-item verifier timeout; a timeout is a fault, not a wrong answer
+    max_error_rate: float = 0.01  # stop the run when more of a step's rows than this fault (1%)
 
 
 @dataclass
 class ClusterConfig:
-    address: str | None = None  # Ray address; None -> $RAY_ADDRESS, else a local Ray
+    address: str | None = None  # host:port or auto; None -> $RAY_ADDRESS, else a private local Ray
+    # name of the environment variable holding the Ray auth token (default: Ray's RAY_AUTH_TOKEN,
+    # RAY_AUTH_TOKEN_PATH or ~/.ray/auth_token); the token itself is never written to config.yaml
+    auth_token_env: str | None = None
     dashboard_address: str | None = None  # http://head:8265: one Ray job per sweep point
     nodes: int = 1
     gpus_per_node: int = 0
@@ -149,7 +154,7 @@ class TrainerConfig:
     total_steps: int = 10
     test_freq: int = 5  # validate every N steps (and before the first and after the last)
     save_freq: int = 0  # checkpoint every N steps; 0 = only at the end
-    resume: str = "auto"  # auto | never
+    resume: str = "auto"  # auto | never | force (resume although the settings changed)
     seed: int = 0
     val_before_train: bool = True
     max_checkpoints_to_keep: int = 2
@@ -203,7 +208,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
         "seq-mean-token-sum-norm",
     ),
     "rollout.engine": ("auto", "hf", "vllm"),
-    "trainer.resume": ("auto", "never"),
+    "trainer.resume": ("auto", "never", "force"),
 }
 
 

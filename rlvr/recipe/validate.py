@@ -11,9 +11,11 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 
 from rlvr.errors import RecipeError
+from rlvr.recipe.preflight import preflight_problems
 from rlvr.recipe.schema import CHOICES
 
-LOCAL_ONLY_REWARD_KEYS = ("num_workers", "timeout_s")  # our reward pool's settings, not RewardConfig fields
+# the run's scoring settings (pool, timeout, fault rate), not rewards.score.RewardConfig fields
+LOCAL_ONLY_REWARD_KEYS = ("num_workers", "timeout_s", "max_error_rate")
 # Columns of verl's RL parquet schema that every backend reads (images are optional: text-only sets).
 REQUIRED_COLUMNS = ("data_source", "prompt", "reward_model")
 REQUIRED_REWARD_FIELDS = ("ground_truth",)
@@ -30,6 +32,7 @@ def validate_recipe(cfg: DictConfig) -> None:
         *check_verl_backend(cfg),
         *check_reward(cfg),
         *check_eval_hook(cfg),
+        *preflight_problems(cfg),
     ]
     if problems:
         bullet = "\n  - "
