@@ -6,7 +6,9 @@ Advantages come from verl's estimator registry, KL from ``kl_penalty``, the clip
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -144,3 +146,31 @@ def value_loss(
         values, returns, old_values, response_mask, cliprange_value=clip
     )
     return loss, {"critic/vf_loss": loss.item(), "critic/vf_clipfrac": float(clipfrac)}
+
+
+def judged_advantages(
+    estimator: str,
+    token_rewards: torch.Tensor,
+    response_mask: torch.Tensor,
+    group_ids: np.ndarray,
+    judged: Sequence[bool],
+    values: torch.Tensor | None = None,
+    **estimator_kwargs: Any,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``compute_advantages`` over the judged responses only: one whose verifier faulted is no wrong
+    answer, so it neither moves its group's baseline nor gets an advantage (its return: its old value)."""
+    keep = torch.as_tensor(list(judged), dtype=torch.bool)
+    if keep.all():
+        return compute_advantages(
+            estimator, token_rewards, response_mask, group_ids, values, **estimator_kwargs
+        )
+    advantages = torch.zeros_like(token_rewards)
+    returns = values.clone() if values is not None else torch.zeros_like(token_rewards)
+    if keep.any():
+        index = keep.nonzero().squeeze(-1)
+        part_values = values[index] if values is not None else None
+        advantages[index], returns[index] = compute_advantages(
+            estimator, token_rewards[index], response_mask[index], np.asarray(group_ids)[index.numpy()],
+            part_values, **estimator_kwargs,
+        )  # fmt: skip
+    return advantages, returns

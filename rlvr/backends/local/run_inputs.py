@@ -11,6 +11,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from rlvr.backends.local.prompts import prompt_lengths
+from rlvr.backends.local.reward import ROW_PLACE_KEY
 from rlvr.data.io import read_rows
 
 REQUIRED_COLUMNS = ("prompt", "reward_model", "extra_info")
@@ -60,7 +61,8 @@ def initial_policy(cfg: DictConfig, output_dir: Path, train_files: list[str]) ->
 
 
 def load_split(files: list[str], key: str) -> list[dict[str, Any]]:
-    """Rows of every parquet in ``files``; a missing file or column is an error naming it."""
+    """Rows of every parquet in ``files``, each marked with its file and row (named when its verifier
+    faults); a missing file or column is an error naming it."""
     if not files:
         raise ValueError(
             f"{key} is empty: list parquet files written by `rlvr data`, or set data.synth.n > 0."
@@ -76,7 +78,7 @@ def load_split(files: list[str], key: str) -> list[dict[str, Any]]:
             raise ValueError(
                 f"{key}: {path} lacks column(s) {missing}; it must be in verl's RL schema (`rlvr data`)."
             )
-        rows += file_rows
+        rows += [{**row, ROW_PLACE_KEY: f"{path}:row {i}"} for i, row in enumerate(file_rows)]
     if not rows:
         raise ValueError(f"{key}: {', '.join(files)} hold no rows.")
     return rows

@@ -6,10 +6,9 @@ checkpoint, trains with validation and checkpoints, and writes ``summary.json``,
 
 from __future__ import annotations
 
-import json
-import os
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -18,11 +17,11 @@ import numpy as np
 import ray
 import torch
 from omegaconf import DictConfig
-from tqdm import tqdm
 
-from rlvr.backends.local.actors import Actors, local_cpus, start_actors, stop_actors
-from rlvr.backends.local.algorithm import compute_advantages, kl_in_reward, outcome_rewards
-from rlvr.backends.local.checkpoint import latest_checkpoint, load_trainer_state, save_checkpoint
+from rewards.faults import TooManyFaults
+from rlvr.backends.local.actors import Actors, start_actors, stop_actors
+from rlvr.backends.local.algorithm import judged_advantages, kl_in_reward, outcome_rewards
+from rlvr.backends.local.checkpoint import latest_checkpoint, save_checkpoint
 from rlvr.backends.local.modeling import load_processor
 from rlvr.backends.local.policy import TrainBatch
 from rlvr.backends.local.policy_group import PolicyWorkerLost
@@ -34,22 +33,13 @@ from rlvr.backends.local.run_inputs import (
     train_and_val_files,
     train_and_val_rows,
 )
+from rlvr.backends.local.session import RunState, ray_context, resume_state
 from rlvr.backends.local.settings import LoopSettings, loop_settings
 from rlvr.backends.local.sharded_state import HF_DIR
-from rlvr.backends.local.tracking import MetricsSink, plot_curves
+from rlvr.backends.local.tracking import MetricsSink, write_summary
 from rlvr.backends.local.val_metrics import validate
-from rlvr.metrics import CURVES_FILE, METRICS_FILE, SUMMARY_FILE, read_metric_rows
-
-
-@dataclass
-class RunState:
-    """What a checkpoint restores besides weights: the step, the data cursor, and the run's history."""
-
-    step: int = 0
-    prompts_consumed: int = 0
-    wall_seconds: float = 0.0
-    val_acc_start: float | None = None
-    val_history: list[tuple[int, float]] = field(default_factory=list)
+from rlvr.console import progress
+from rlvr.interrupts import RunInterrupted, stop_on_signals
 
 
 @lru_cache(maxsize=4)
@@ -75,13 +65,17 @@ def generate(actors: Actors, prompts: list[dict], settings: LoopSettings, step: 
     return rows, rollout, np.repeat(np.arange(len(prompts)), settings.group_size)
 
 
-def score(rows: list[dict], texts: list[str], settings: LoopSettings) -> dict[str, torch.Tensor]:
-    """Rewards from the ``rewards`` library; one tensor per score key."""
-    scores = score_rows(texts, rows, settings.reward)
-    return {key: torch.tensor([s[key] for s in scores], dtype=torch.float32) for key in scores[0]}
+def score(rows: list[dict], texts: list[str], settings: LoopSettings) -> tuple[dict[str, torch.Tensor], Any]:
+    """Rewards from the ``rewards`` library: one tensor per score key, and which rows were judged (a row
+    whose verifier faulted holds a 0 placeholder); too many faults raise ``TooManyFaults``."""
+    scored = score_rows(texts, rows, settings.reward)
+    tensors = {key: torch.tensor([s[key] for s in scored.scores]) for key in scored.scores[0]}
+    return tensors, scored
 
 
-def advantages_for(actors: Actors, rollout, scores: torch.Tensor, group_ids, settings: LoopSettings):
+def advantages_for(
+    actors: Actors, rollout, scores: torch.Tensor, group_ids, settings: LoopSettings, judged: list[bool]
+):
     """Old/ref log-probs (and values) from the policy actor, then verl's advantage estimator."""
     needs_old = (
         settings.kl_in_reward
@@ -103,8 +97,8 @@ def advantages_for(actors: Actors, rollout, scores: torch.Tensor, group_ids, set
             settings.loss.kl_coef, settings.loss.kl_penalty,
         )  # fmt: skip
         metrics["actor/kl"] = float((kl * rollout.response_mask).sum() / rollout.response_mask.sum())
-    advantages, returns = compute_advantages(
-        settings.estimator, token_rewards, rollout.response_mask, group_ids,
+    advantages, returns = judged_advantages(
+        settings.estimator, token_rewards, rollout.response_mask, group_ids, judged,
         values=token_info.get("values"), gamma=settings.gamma, lam=settings.lam,
         norm_by_std=settings.norm_adv_by_std,
     )  # fmt: skip
@@ -145,20 +139,23 @@ def train_step(
     started = time.perf_counter()
     rows, rollout, group_ids = generate(actors, prompts, settings, step)
     generated = time.perf_counter()
-    scores = score(rows, rollout.texts, settings)
+    scores, verdicts = score(rows, rollout.texts, settings)
     scored = time.perf_counter()
-    batch, kl_metrics = advantages_for(actors, rollout, scores["score"], group_ids, settings)
+    batch, kl_metrics = advantages_for(actors, rollout, scores["score"], group_ids, settings, verdicts.judged)
     metrics = update(actors, batch, settings, step)
     finished = time.perf_counter()
     if "actor/kl_loss" in metrics:
         metrics["actor/kl"] = metrics["actor/kl_loss"]
     response_tokens = float(rollout.response_mask.sum())
     metrics.update(kl_metrics)
+    judged = torch.as_tensor(verdicts.judged, dtype=torch.bool)
     metrics.update({
-        "reward/mean": float(scores["score"].mean()),
-        "reward/std": float(scores["score"].std()),
-        "reward/acc": float(scores["acc"].mean()),
-        "reward/format": float(scores["format"].mean()),
+        "reward/mean": float(scores["score"][judged].mean()),
+        "reward/std": float(scores["score"][judged].std()),
+        "reward/acc": float(scores["acc"][judged].mean()),
+        "reward/format": float(scores["format"][judged].mean()),
+        "reward/errors": float(verdicts.faults.errors),
+        "reward/timeouts": float(verdicts.faults.timeouts),
         "response/length": response_tokens / len(rows),
         "perf/tokens_per_s": response_tokens / (finished - started),
         "timing/rollout_s": generated - started,
@@ -182,31 +179,63 @@ def checkpoint(
 
 
 def run(cfg: DictConfig) -> dict[str, Any]:
-    """Train with the local backend; returns (and writes) the run summary."""
+    """Train with the local backend; returns (and writes) the run summary. A first SIGINT/SIGTERM ends
+    the step, saves a checkpoint and the summary, and raises ``RunInterrupted``; a second abandons it."""
     started = time.time()
     settings = loop_settings(cfg)
     output_dir = Path(str(cfg.trainer.output_dir)).expanduser()
     output_dir.mkdir(parents=True, exist_ok=True)
-    train_files, val_files = train_and_val_files(cfg, output_dir)
-    train_rows, val_rows = train_and_val_rows(train_files, val_files)
-    start_policy = initial_policy(cfg, output_dir, train_files)
-    if settings.filter_overlong_prompts:
-        processor = load_processor(str(start_policy), settings.model)
-        train_rows = drop_overlong_prompts(processor, train_rows, settings.max_prompt_length, "training")
-        val_rows = drop_overlong_prompts(processor, val_rows, settings.max_prompt_length, "validation")
-    resume_from = latest_checkpoint(output_dir) if settings.resume else None
-    state = RunState()
-    if resume_from is not None:
-        state = RunState(
-            **{k: v for k, v in load_trainer_state(resume_from).items() if k in RunState.__annotations__}
-        )
-        tqdm.write(f"resuming from {resume_from} (step {state.step})")
-    previous_wall = state.wall_seconds
-    owns_ray = not ray.is_initialized()
-    if owns_ray:
-        address = cfg.cluster.get("address") or os.environ.get("RAY_ADDRESS") or None
-        local = {} if address else {"num_cpus": local_cpus(settings)}
-        ray.init(address=address, include_dashboard=False, log_to_driver=True, **local)
+    with ray_context(cfg, settings):  # the cluster is checked before any data or model work
+        train_files, val_files = train_and_val_files(cfg, output_dir)
+        train_rows, val_rows = train_and_val_rows(train_files, val_files)
+        start_policy = initial_policy(cfg, output_dir, train_files)
+        if settings.filter_overlong_prompts:
+            processor = load_processor(str(start_policy), settings.model)
+            train_rows = drop_overlong_prompts(processor, train_rows, settings.max_prompt_length, "training")
+            val_rows = drop_overlong_prompts(processor, val_rows, settings.max_prompt_length, "validation")
+        state, resume_from = resume_state(output_dir, settings)
+        previous_wall = state.wall_seconds
+
+        def wall() -> float:
+            return previous_wall + time.time() - started
+
+        stopped: BaseException | None = None
+        try:
+            inputs = RunInputs(train_rows, val_rows, start_policy, resume_from)
+            train(cfg, settings, output_dir, inputs, state, wall)
+        except (RunInterrupted, TooManyFaults) as exc:
+            stopped = exc
+        except KeyboardInterrupt:
+            last = latest_checkpoint(output_dir)
+            stopped = RunInterrupted(state.step, str(last) if last else None, abandoned=True)
+    summary = write_summary(output_dir, state, start_policy, wall(), stopped)
+    if stopped is not None:
+        raise stopped
+    return summary
+
+
+@dataclass(frozen=True)
+class RunInputs:
+    """What the loop trains on: the rows, the initial policy, and the checkpoint it resumes (or None)."""
+
+    train_rows: list[dict]
+    val_rows: list[dict]
+    start_policy: Path
+    resume_from: Path | None
+
+
+def train(
+    cfg: DictConfig,
+    settings: LoopSettings,
+    output_dir: Path,
+    inputs: RunInputs,
+    state: RunState,
+    wall: Callable[[], float],
+) -> None:
+    """The loop: validation, steps, checkpoints; a stop signal ends it after a step, with a checkpoint."""
+    train_rows, val_rows, start_policy, resume_from = (
+        inputs.train_rows, inputs.val_rows, inputs.start_policy, inputs.resume_from
+    )  # fmt: skip
     sink = actors = None
     try:
         model_path = resume_from / HF_DIR if resume_from is not None else start_policy
@@ -231,18 +260,28 @@ def run(cfg: DictConfig) -> dict[str, Any]:
 
         if state.step == 0 and settings.val_before_train:
             sink.log(0, run_validation())
-        progress = tqdm(total=settings.total_steps, initial=state.step, desc="rl", unit="step")
-        while state.step < settings.total_steps:
-            metrics = train_step(actors, train_rows, state, settings)
-            last = state.step == settings.total_steps
-            if last or (settings.test_freq > 0 and state.step % settings.test_freq == 0):
-                metrics.update(run_validation())
-            sink.log(state.step, metrics)
-            if last or (settings.save_freq > 0 and state.step % settings.save_freq == 0):
-                checkpoint(actors, output_dir, state, settings, previous_wall + time.time() - started)
-            progress.update(1)
-            progress.set_postfix(reward=f"{metrics['reward/mean']:.2f}", acc=f"{metrics['reward/acc']:.2f}")
-        progress.close()
+        bar = progress(settings.total_steps, state.step, "rl")
+        saved_step = state.step
+        with stop_on_signals() as stop:
+            while state.step < settings.total_steps and stop.received is None:
+                metrics = train_step(actors, train_rows, state, settings)
+                last = state.step == settings.total_steps
+                if last or (settings.test_freq > 0 and state.step % settings.test_freq == 0):
+                    metrics.update(run_validation())
+                sink.log(state.step, metrics)
+                if last or (settings.save_freq > 0 and state.step % settings.save_freq == 0):
+                    checkpoint(actors, output_dir, state, settings, wall())
+                    saved_step = state.step
+                bar.update(1)
+                bar.set_postfix(**{"train/reward": f"{metrics['reward/mean']:.2f}"})
+            if stop.received is not None and state.step < settings.total_steps:
+                saved = (
+                    checkpoint(actors, output_dir, state, settings, wall())
+                    if saved_step < state.step
+                    else None
+                )
+                raise RunInterrupted(state.step, str(saved or latest_checkpoint(output_dir) or "") or None)
+        bar.close()
     except PolicyWorkerLost as err:
         last = latest_checkpoint(output_dir)
         resume = f"the last complete checkpoint is {last}" if last else "no checkpoint was complete yet"
@@ -253,33 +292,5 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     finally:
         if sink is not None:
             sink.close()
-        if actors is not None and not owns_ray:
+        if actors is not None:
             stop_actors(actors)
-        if owns_ray:
-            ray.shutdown()
-    return write_summary(output_dir, state, start_policy, previous_wall + time.time() - started)
-
-
-def write_summary(
-    output_dir: Path, state: RunState, start_policy: Path, wall_seconds: float
-) -> dict[str, Any]:
-    records = read_metric_rows(output_dir / METRICS_FILE)
-    plot = plot_curves(records, output_dir / CURVES_FILE)
-    val_accs = [acc for _, acc in state.val_history]
-    summary = {
-        "val_acc_start": state.val_acc_start,
-        "val_acc_end": val_accs[-1] if val_accs else None,
-        "val_acc_best": max(val_accs) if val_accs else None,
-        "val_history": state.val_history,
-        "steps": state.step,
-        "prompts_seen": state.prompts_consumed,
-        "wall_seconds": round(wall_seconds, 1),
-        "initial_policy": str(start_policy),
-        "final_checkpoint": str(latest_checkpoint(output_dir) or ""),
-        "curves_png": str(plot or ""),
-        "last_train_metrics": next((r for r in reversed(records) if "reward/mean" in r), {}),
-    }
-    tmp = output_dir / f".{SUMMARY_FILE}.tmp-{os.getpid()}"
-    tmp.write_text(json.dumps(summary, indent=2))
-    os.replace(tmp, output_dir / SUMMARY_FILE)
-    return summary

@@ -43,12 +43,23 @@ def validate(
     reward: RewardSettings,
 ) -> dict[str, float]:
     """Responses for every validation row (``rollout.val_temperature``: 0 greedy), scored with the
-    training reward."""
-    scores: list[dict[str, float]] = []
-    lengths: list[float] = []
+    training reward; rows whose verifier faulted are left out of the accuracies and counted in
+    ``val/reward_errors`` and ``val/reward_timeouts``."""
+    judged: list[tuple[dict[str, Any], dict[str, float], float]] = []
+    errors = timeouts = 0
     for start in range(0, len(rows), batch_size):
         chunk = list(rows[start : start + batch_size])
         rollout = ray.get(rollout_actor.generate.remote(chunk, sampling, 0))
-        scores += score_rows(rollout.texts, chunk, reward)
-        lengths += rollout.response_mask.sum(-1).tolist()
-    return breakdown(rows, scores, lengths)
+        scored = score_rows(rollout.texts, chunk, reward)
+        lengths = rollout.response_mask.sum(-1).tolist()
+        judged += [
+            (row, score, length)
+            for row, score, length, ok in zip(chunk, scored.scores, lengths, scored.judged, strict=True)
+            if ok
+        ]
+        errors, timeouts = errors + scored.faults.errors, timeouts + scored.faults.timeouts
+    faults = {"val/reward_errors": float(errors), "val/reward_timeouts": float(timeouts)}
+    if not judged:  # every row faulted (reward.max_error_rate=1 lets that through)
+        return {"val/acc": float("nan"), **faults}
+    kept_rows, scores, kept_lengths = (list(column) for column in zip(*judged, strict=True))
+    return breakdown(kept_rows, scores, kept_lengths) | faults
