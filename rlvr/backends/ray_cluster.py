@@ -161,6 +161,15 @@ def prepare_connection(target: ClusterTarget, token_env: str | None = None) -> N
     check_auth(target.address, has_token=token is not None)
 
 
+def worker_env() -> dict[str, str]:
+    """Environment for the run's Ray workers: plain output off a terminal, and this folder on their
+    ``PYTHONPATH`` so that ``reward.imports`` modules import there as they do here."""
+    from rlvr.console import plain_output_env
+
+    path = os.pathsep.join(filter(None, [os.getcwd(), os.environ.get("PYTHONPATH")]))
+    return {**plain_output_env(), "PYTHONPATH": path}
+
+
 @contextmanager
 def ray_session(target: ClusterTarget, token_env: str | None = None, **init_kwargs: Any) -> Iterator[None]:
     """``ray.init`` on ``target`` (a private local Ray when it has no address), ``ray.shutdown`` after."""

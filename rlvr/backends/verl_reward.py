@@ -74,6 +74,18 @@ def neutral_scores(scores: Sequence[float], groups: Sequence[Any] | None) -> lis
     ]
 
 
+def reward_manager_settings(reward: Any) -> dict[str, Any]:
+    """verl config entries for the recipe's ``reward`` block: this manager, ``timeout_s`` as verl's
+    per-item ``reward.timeout``, ``num_workers`` as verl's reward workers (at least one)."""
+    return {
+        "reward.reward_manager.source": "importlib",
+        "reward.reward_manager.name": MANAGER_NAME,
+        "reward.reward_manager.module.path": MANAGER_PATH,
+        "+reward.timeout": float(reward.timeout_s),
+        "reward.num_workers": max(1, int(reward.num_workers)),
+    }
+
+
 def max_error_rate() -> float:
     return float(os.environ.get(MAX_ERROR_RATE_ENV, DEFAULT_MAX_ERROR_RATE))
 

@@ -7,7 +7,6 @@ sweep's up-front check and the real run refuse the same recipes (exit 2).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from omegaconf import DictConfig
@@ -16,7 +15,6 @@ from rlvr.recipe.run_config import resume_conflict
 
 WEIGHT_FILES = ("*.safetensors", "*.bin", "*.safetensors.index.json", "*.pt")
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "tokenizer.model", "vocab.json")
-OFFLINE_ENV = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
 
 
 def preflight_problems(cfg: DictConfig) -> list[str]:
@@ -48,31 +46,16 @@ def _hub_id(path: str) -> bool:
     return len(parts) == 2 and all(parts) and not path.startswith((".", "~")) and not Path(path).exists()
 
 
-def _offline() -> bool:
-    return any(os.environ.get(name, "").lower() in ("1", "true", "yes") for name in OFFLINE_ENV)
-
-
-def _cached(repo_id: str) -> bool:
-    from huggingface_hub import try_to_load_from_cache
-
-    return isinstance(try_to_load_from_cache(repo_id, "config.json"), str)
-
-
 def check_model_files(cfg: DictConfig) -> list[str]:
     """A hub id the run cannot fetch, and a folder that is not a complete saved model."""
     path = str(cfg.model.path)
     if path == "tiny":
         return []
-    if _hub_id(path):
+    if _hub_id(path):  # verl's workers download it; the local backend reads folders only
         if cfg.backend == "local":
             return [
                 f"model.path {path!r} is a hub id; the local backend loads a folder from disk: download it "
                 f"(`huggingface-cli download {path} --local-dir DIR`) and pass model.path=DIR"
-            ]
-        if _offline() and not _cached(path):
-            return [
-                f"model.path {path!r} is a hub id that is not in the local Hugging Face cache, and the hub "
-                "is offline (HF_HUB_OFFLINE): download it where there is network and pass its folder"
             ]
         return []
     folder = Path(path).expanduser()

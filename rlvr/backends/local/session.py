@@ -3,7 +3,6 @@ and the loop state a run resumes from its last complete checkpoint."""
 
 from __future__ import annotations
 
-import os
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,8 +14,8 @@ from omegaconf import DictConfig
 from rlvr.backends.local.actors import local_cpus
 from rlvr.backends.local.checkpoint import latest_checkpoint, load_trainer_state
 from rlvr.backends.local.settings import LoopSettings
-from rlvr.backends.ray_cluster import cluster_target, ray_session
-from rlvr.console import plain_output_env, use_plain_output
+from rlvr.backends.ray_cluster import cluster_target, ray_session, worker_env
+from rlvr.console import use_plain_output
 
 
 @dataclass
@@ -38,13 +37,9 @@ def ray_context(cfg: DictConfig, settings: LoopSettings) -> Any:
     use_plain_output()
     target = cluster_target(cfg.cluster.get("address"))
     local = {} if target.address else {"num_cpus": local_cpus(settings)}
-    env = {
-        **plain_output_env(),
-        "PYTHONPATH": os.pathsep.join(filter(None, [os.getcwd(), os.environ.get("PYTHONPATH")])),
-    }
     return ray_session(
         target, cfg.cluster.get("auth_token_env"), include_dashboard=False, log_to_driver=True,
-        runtime_env={"env_vars": env}, **local,
+        runtime_env={"env_vars": worker_env()}, **local,
     )  # fmt: skip
 
 

@@ -25,7 +25,7 @@ from rlvr.backends.local.checkpoint import latest_checkpoint, save_checkpoint
 from rlvr.backends.local.modeling import load_processor
 from rlvr.backends.local.policy import TrainBatch
 from rlvr.backends.local.policy_group import PolicyWorkerLost
-from rlvr.backends.local.reward import score_rows
+from rlvr.backends.local.reward import ScoredRows, score_rows
 from rlvr.backends.local.rollout import Sampling
 from rlvr.backends.local.run_inputs import (
     drop_overlong_prompts,
@@ -65,18 +65,21 @@ def generate(actors: Actors, prompts: list[dict], settings: LoopSettings, step: 
     return rows, rollout, np.repeat(np.arange(len(prompts)), settings.group_size)
 
 
-def score(rows: list[dict], texts: list[str], settings: LoopSettings) -> tuple[dict[str, torch.Tensor], Any]:
-    """Rewards from the ``rewards`` library: one tensor per score key, and which rows were judged (a row
-    whose verifier faulted holds a 0 placeholder); too many faults raise ``TooManyFaults``."""
-    scored = score_rows(texts, rows, settings.reward)
-    tensors = {key: torch.tensor([s[key] for s in scored.scores]) for key in scored.scores[0]}
-    return tensors, scored
+def score(rows: list[dict], texts: list[str], settings: LoopSettings) -> dict[str, torch.Tensor]:
+    """Rewards from the ``rewards`` library, one tensor per score key (see ``score_tensors``)."""
+    return score_tensors(score_rows(texts, rows, settings.reward))
+
+
+def score_tensors(scored: ScoredRows) -> dict[str, torch.Tensor]:
+    """One tensor per score key; a row whose verifier faulted holds a 0 placeholder (``scored.judged``)."""
+    return {key: torch.tensor([s[key] for s in scored.scores]) for key in scored.scores[0]}
 
 
 def advantages_for(
-    actors: Actors, rollout, scores: torch.Tensor, group_ids, settings: LoopSettings, judged: list[bool]
+    actors: Actors, rollout, scores: torch.Tensor, group_ids, settings: LoopSettings, judged=None
 ):
-    """Old/ref log-probs (and values) from the policy actor, then verl's advantage estimator."""
+    """Old/ref log-probs (and values) from the policy actor, then verl's advantage estimator over the
+    ``judged`` responses (default: all; a faulted one gets no advantage)."""
     needs_old = (
         settings.kl_in_reward
         or settings.ppo_epochs > 1
@@ -98,7 +101,8 @@ def advantages_for(
         )  # fmt: skip
         metrics["actor/kl"] = float((kl * rollout.response_mask).sum() / rollout.response_mask.sum())
     advantages, returns = judged_advantages(
-        settings.estimator, token_rewards, rollout.response_mask, group_ids, judged,
+        settings.estimator, token_rewards, rollout.response_mask, group_ids,
+        [True] * len(scores) if judged is None else judged,
         values=token_info.get("values"), gamma=settings.gamma, lam=settings.lam,
         norm_by_std=settings.norm_adv_by_std,
     )  # fmt: skip
@@ -139,7 +143,8 @@ def train_step(
     started = time.perf_counter()
     rows, rollout, group_ids = generate(actors, prompts, settings, step)
     generated = time.perf_counter()
-    scores, verdicts = score(rows, rollout.texts, settings)
+    verdicts = score_rows(rollout.texts, rows, settings.reward)
+    scores = score_tensors(verdicts)
     scored = time.perf_counter()
     batch, kl_metrics = advantages_for(actors, rollout, scores["score"], group_ids, settings, verdicts.judged)
     metrics = update(actors, batch, settings, step)
