@@ -87,27 +87,37 @@ def batch(tokenizer: PreTrainedTokenizerFast) -> DataProto:
     )
 
 
-@pytest.fixture(scope="module")
-def scored(tokenizer):
+def manager_for(tokenizer, monkeypatch, max_error_rate: float, step_rows: int):
+    monkeypatch.setenv(verl_reward.MAX_ERROR_RATE_ENV, str(max_error_rate))
+    monkeypatch.setenv(verl_reward.STEP_ROWS_ENV, str(step_rows))
+    manager_cfg = {"source": "importlib", "name": verl_reward.MANAGER_NAME,
+                   "module": {"path": verl_reward.MANAGER_PATH}}  # fmt: skip
     config = OmegaConf.create({
         "reward": {
             "custom_reward_function": {"path": "pkg://rewards.verl_adapter", "name": "compute_score",
                                        "reward_kwargs": {}},
-            "reward_manager": {"source": "importlib", "name": verl_reward.MANAGER_NAME,
-                               "module": {"path": verl_reward.MANAGER_PATH}},
-            "sandbox_fusion": None,
-            "timeout": 0.5,
+            "reward_manager": manager_cfg, "sandbox_fusion": None, "timeout": 0.5,
         }
     })  # fmt: skip
     manager = load_reward_manager(config, tokenizer)
     assert isinstance(manager, verl_reward.FaultCountingRewardManager)
-    data = batch(tokenizer)
-    outputs = [manager.loop.run_until_complete(manager.run_single(data[i : i + 1])) for i in range(len(data))]
-    return manager, data, outputs
+    return manager
 
 
-def test_every_row_has_the_same_keys_and_faults_are_flagged(scored):
-    _, _, outputs = scored
+def test_recipe_reward_keys_map_onto_verls_manager():
+    settings = verl_reward.reward_manager_settings(OmegaConf.create({"timeout_s": 7, "num_workers": 0}))
+    assert settings["reward.reward_manager.name"] == verl_reward.MANAGER_NAME
+    assert (settings["+reward.timeout"], settings["reward.num_workers"]) == (7.0, 1)
+    env = verl_reward.fault_env(OmegaConf.create({"max_error_rate": 0.05}), step_rows=128)
+    assert env == {verl_reward.MAX_ERROR_RATE_ENV: "0.05", verl_reward.STEP_ROWS_ENV: "128"}
+
+
+def run_rows(manager, data) -> list[dict]:
+    return [manager.loop.run_until_complete(manager.run_single(data[i : i + 1])) for i in range(len(data))]
+
+
+def test_every_row_has_the_same_keys_and_faults_are_flagged(tokenizer, monkeypatch, capsys):
+    outputs = run_rows(manager_for(tokenizer, monkeypatch, 1.0, 6), batch(tokenizer))
     keys = {frozenset(out["reward_extra_info"]) for out in outputs}
     assert keys == {frozenset(SCORE_KEYS) | set(verl_reward.FAULT_KEYS)}  # verl stacks them column-wise
     flags = [
@@ -116,47 +126,32 @@ def test_every_row_has_the_same_keys_and_faults_are_flagged(scored):
     ]
     assert flags == [(0, 0), (1, 0), (0, 0), (0, 1), (1, 0), (0, 0)]
     scores = [out["reward_score"] for out in outputs]
-    assert math.isnan(scores[1]) and math.isinf(scores[3]) and math.isnan(scores[4])
+    assert all(math.isfinite(s) for s in scores)  # verl places them straight into the token rewards
     assert scores[0] == pytest.approx(1.5) and scores[2] == pytest.approx(0.5)
+    err = capsys.readouterr().err
+    assert f"reward fault (timeout) at row 3 of synth: verifier '{HERE}:slow' timed out after 0.5s" in err
+    assert "reward fault (error) at row 1 of synth: verifier" in err and "crash in the verifier" in err
 
 
-def test_too_many_faults_stop_naming_verifier_error_and_row(scored, monkeypatch):
-    manager, data, outputs = scored
-    monkeypatch.delenv(verl_reward.MAX_ERROR_RATE_ENV, raising=False)
-    verl_reward.record_first_fault(
-        "row 1 of synth: verifier 'tests:crashing' raised ZeroDivisionError: crash"
-    )
+def test_too_many_faults_stop_naming_verifier_error_and_row(tokenizer, monkeypatch):
+    manager = manager_for(tokenizer, monkeypatch, 0.01, 6)
     with pytest.raises(TooManyFaults) as info:
-        manager.assemble_rm_scores(data, [out["reward_score"] for out in outputs])
+        run_rows(manager, batch(tokenizer))
     message = str(info.value)
-    assert "verifier faults in 3 of 6 rows (2 error(s), 1 timeout(s))" in message
-    assert (
-        "row 1 of synth" in message
-        and "ZeroDivisionError" in message
-        and "reward.max_error_rate=0.01" in message
-    )
+    assert "verifier faults in 1 of 6 rows (1 error(s), 0 timeout(s))" in message
+    assert "row 1 of synth" in message and f"'{HERE}:crashing' raised ZeroDivisionError" in message
+    assert "reward.max_error_rate=0.01" in message
 
 
-def test_tolerated_faults_get_their_groups_mean_reward(scored, monkeypatch):
-    manager, data, outputs = scored
-    monkeypatch.setenv(verl_reward.MAX_ERROR_RATE_ENV, "0.5")
-    rm_scores = manager.assemble_rm_scores(data, [out["reward_score"] for out in outputs])
-    totals = rm_scores.sum(-1).tolist()
-    assert totals[1] == pytest.approx((1.5 + 0.5) / 2)  # group g0's judged rows: 1.5 and 0.5
-    assert totals[3] == pytest.approx(1.5) and totals[4] == pytest.approx(1.5)  # g1: only row 5 judged
-    assert all(math.isfinite(t) for t in totals)
-
-
-@given(st.lists(st.tuples(st.sampled_from("abc"), st.sampled_from([0.0, 0.5, 1.5, math.nan, math.inf])),
-                min_size=1, max_size=20))  # fmt: skip
-def test_property_neutral_scores_leave_group_baselines_alone(rows):
-    groups, scores = [g for g, _ in rows], [s for _, s in rows]
-    out = verl_reward.neutral_scores(scores, groups)
-    assert all(math.isfinite(v) for v in out)
-    for group in set(groups):
-        judged = [s for g, s in rows if g == group and math.isfinite(s)]
-        members = [v for g, v in zip(groups, out, strict=True) if g == group]
-        if judged:
-            assert sum(members) / len(members) == pytest.approx(sum(judged) / len(judged))
-        else:
-            assert members == [0.0] * len(members)
+@given(verdicts=st.lists(st.sampled_from([None, "error", "timeout"]), max_size=60),
+       window=st.integers(1, 20), rate=st.sampled_from([0.0, 0.1, 0.25, 1.0]))  # fmt: skip
+def test_property_ledger_stops_exactly_when_a_window_holds_too_many_faults(verdicts, window, rate):
+    ledger = verl_reward.FaultLedger(window, rate)
+    for i, kind in enumerate(verdicts):
+        recent = verdicts[max(0, i + 1 - window) : i + 1]
+        over = kind is not None and sum(k is not None for k in recent) > math.floor(rate * window + 1e-9)
+        if over:
+            with pytest.raises(TooManyFaults):
+                ledger.add("boom", kind, f"row {i}")
+            return
+        ledger.add(None if kind is None else "boom", kind, f"row {i}")
