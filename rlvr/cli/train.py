@@ -122,7 +122,7 @@ def train_sweep(recipe: str, overrides: list[str]) -> None:
             print("\n".join(f"  {entry}" for entry in job_entrypoints(sweep)))
         return
     if to_cluster:
-        jobs = submit_sweep_jobs(sweep, str(first.cluster.dashboard_address))
+        jobs = submit_sweep_jobs(sweep, str(first.cluster.dashboard_address), first.cluster.auth_token_env)
         print(f"submitted {len(jobs)} Ray job(s) to {first.cluster.dashboard_address}: {', '.join(jobs)}")
     else:
         run_sweep(sweep, run_backend)
