@@ -65,7 +65,7 @@ def check_model_files(cfg: DictConfig) -> list[str]:
     if not any(next(folder.glob(pattern), None) for pattern in WEIGHT_FILES):
         missing.append("weights (*.safetensors or *.bin)")
     if not any((folder / name).is_file() for name in TOKENIZER_FILES):
-        missing.append("a tokenizer (tokenizer.json or tokenizer_config.json)")
+        missing.append("tokenizer files (tokenizer.json or tokenizer_config.json)")
     if missing:
         return [
             f"model.path {path!r} has config.json but no {' and no '.join(missing)}: point it at a folder "
