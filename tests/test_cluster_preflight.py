@@ -127,3 +127,26 @@ def test_no_address_starts_a_private_ray_even_beside_a_running_cluster(cluster):
     assert attached["ok"] and attached["marker"] == 1.0
     via_env = client(cluster, "", RAY_ADDRESS=cluster.address)
     assert via_env["ok"] and via_env["marker"] == 1.0
+
+
+FAST_RUN = ["recipe=quickstart", "model.sft_warmup.steps=0", "data.synth.n=16", "trainer.total_steps=1"]
+
+
+def train_cli(cluster: TokenCluster, tmp_path, *args: str, **env: str | None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "rlvr", "train", *FAST_RUN, f"trainer.output_dir={tmp_path}", *args],
+        cwd=ROOT, env={**cluster.env(**env), "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
+        timeout=300,
+    )  # fmt: skip
+
+
+def test_train_names_missing_cpus_with_exit_3(cluster, tmp_path):
+    done = train_cli(cluster, tmp_path, f"cluster.address={cluster.address}", "cluster.cpus_per_worker=2")
+    assert done.returncode == 3, done.stderr[-2000:]
+    assert "needs 4 CPU in all (rollout: 2, policy rank 0: 2), the Ray cluster has 1" in done.stderr
+
+
+def test_train_without_the_token_is_exit_3_not_a_hang(cluster, tmp_path):
+    done = train_cli(cluster, tmp_path, f"cluster.address={cluster.address}", HOME=str(tmp_path))
+    assert done.returncode == 3, done.stderr[-2000:]
+    assert f"Ray at {cluster.address} needs a token, and none was found" in done.stderr
