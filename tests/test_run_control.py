@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import tomllib
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -130,3 +132,11 @@ def test_one_config_file_per_run_and_old_runs_still_read(tmp_path):
     save_config(run_cfg(tmp_path), tmp_path)
     assert saved_config_path(tmp_path) == tmp_path / CONFIG_FILE
     assert not (tmp_path / LEGACY_CONFIG_FILE).exists()
+
+
+def test_verls_rollout_dependency_is_installed_with_the_project():
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
+    assert any(
+        dep.split(">")[0].split("=")[0].strip() == "cachetools"
+        for dep in pyproject["project"]["dependencies"]
+    )

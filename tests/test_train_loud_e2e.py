@@ -61,8 +61,15 @@ def test_a_crashing_verifier_stops_the_run_naming_it_with_exit_1(env, tmp_path):
 
 def test_tolerated_faults_are_counted_per_step_not_scored_as_wrong(env, tmp_path):
     out = tmp_path / "run"
-    args = [*FAST, f"trainer.output_dir={out}", "trainer.total_steps=1", "reward.max_error_rate=1.0",
-            "reward.imports=[loud_train_plugin]", "reward.custom_verifier=always_crashes"]  # fmt: skip
+    args = [
+        *FAST,
+        f"trainer.output_dir={out}",
+        "trainer.total_steps=1",
+        "reward.max_error_rate=1.0",
+        "reward.imports=[loud_train_plugin]",
+        "reward.custom_verifier=always_crashes",
+        "reward.num_workers=2",
+    ]  # fmt: skip  (a Ray task's process pool imports the plugin too)
     done = train(args, env)
     assert done.returncode == 0, done.stderr[-3000:]
     [row] = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
