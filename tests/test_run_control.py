@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -135,8 +134,6 @@ def test_one_config_file_per_run_and_old_runs_still_read(tmp_path):
 
 
 def test_verls_rollout_dependency_is_installed_with_the_project():
-    pyproject = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
-    assert any(
-        dep.split(">")[0].split("=")[0].strip() == "cachetools"
-        for dep in pyproject["project"]["dependencies"]
-    )
+    text = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
+    dependencies = text[text.index("dependencies = [") : text.index("]", text.index("dependencies = ["))]
+    assert '"cachetools"' in dependencies  # `make` installs it: verl's rollout router imports it
