@@ -135,5 +135,5 @@ def test_one_config_file_per_run_and_old_runs_still_read(tmp_path):
 
 def test_verls_rollout_dependency_is_installed_with_the_project():
     text = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
-    dependencies = text[text.index("dependencies = [") : text.index("]", text.index("dependencies = ["))]
+    dependencies = text[text.index("dependencies = [") : text.index("\n]", text.index("dependencies = ["))]
     assert '"cachetools"' in dependencies  # `make` installs it: verl's rollout router imports it
