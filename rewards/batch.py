@@ -1,11 +1,13 @@
 """Score many rows in a pool of worker processes; an item that crashes or runs past its timeout is a fault.
 
 A fault is reported on its row (``error``, ``kind``), never as a wrong answer. A timed-out worker is
-killed and replaced, so runaway work really stops; the other items are unaffected.
+killed and replaced, so runaway work really stops; the other items are unaffected. Workers import the
+modules that registered this process's verifiers and ``RewardConfig.imports``, so rows may name them.
 """
 
 from __future__ import annotations
 
+import importlib
 import math
 import multiprocessing
 import os
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from rewards.registry import import_modules, require_verifier
+from rewards.registry import import_modules, list_verifiers, require_verifier
 from rewards.score import SCORE_KEYS, RewardConfig, score_response, verifier_name
 
 IN_PROCESS_MAX_ROWS = 8  # by default smaller batches skip the pool (its start-up costs more than scoring)
@@ -62,10 +64,7 @@ def score_row(row: Mapping[str, Any], config: RewardConfig) -> BatchResult:
 
 def _verifier_of(row: Mapping[str, Any], config: RewardConfig) -> str:
     """The verifier that scores ``row`` ('' when the row cannot say): named in timeout and crash reports."""
-    try:
-        return verifier_name(row.get("ground_truth"), row.get("extra_info"), config)
-    except Exception:  # a malformed row: its own error says why
-        return ""
+    return verifier_name(row.get("ground_truth"), row.get("extra_info"), config)
 
 
 def _timed_out(row: Mapping[str, Any], config: RewardConfig, why: str) -> BatchResult:
@@ -117,10 +116,21 @@ def _score_in_process(
     return results
 
 
-def _worker_main(conn: Connection, config: RewardConfig) -> None:
-    """Worker process: import the user's modules, say it is ready, then score ``(index, row)`` messages
-    until it receives ``None``."""
+def verifier_modules() -> tuple[str, ...]:
+    """The importable modules that define this process's registered verifiers (decorators run on import)."""
+    modules = {getattr(fn, "__module__", None) for fn in list_verifiers().values()}
+    return tuple(sorted(m for m in modules if isinstance(m, str) and m not in ("__main__", "__mp_main__")))
+
+
+def _worker_main(conn: Connection, config: RewardConfig, modules: tuple[str, ...]) -> None:
+    """Worker process: import the user's modules (``config.imports``) and the verifier modules, say it is
+    ready, then score ``(index, row)`` messages until it receives ``None``."""
     import_modules(config.imports)
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except Exception:  # a row naming one of its verifiers then fails loudly, on its own
+            continue
     conn.send(READY)
     while True:
         message = conn.recv()
@@ -133,9 +143,9 @@ def _worker_main(conn: Connection, config: RewardConfig) -> None:
 class _Worker:
     """One worker process and the item it is scoring (``index``), due by ``deadline``."""
 
-    def __init__(self, ctx: Any, config: RewardConfig) -> None:
+    def __init__(self, ctx: Any, config: RewardConfig, modules: tuple[str, ...]) -> None:
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_worker_main, args=(child, config), daemon=True)
+        self.process = ctx.Process(target=_worker_main, args=(child, config, modules), daemon=True)
         self.process.start()
         child.close()
         self.ready = False
@@ -169,7 +179,8 @@ def _score_in_pool(
     ctx = multiprocessing.get_context("spawn")  # fork is unsafe in threaded trainers (Ray, tokenizers)
     results: list[BatchResult | None] = [None] * len(rows)
     todo = deque(range(len(rows)))
-    pool = [_Worker(ctx, config) for _ in range(min(workers, len(rows)))]
+    modules = verifier_modules()
+    pool = [_Worker(ctx, config, modules) for _ in range(min(workers, len(rows)))]
     try:
         while (todo or any(w.index is not None for w in pool)) and not _too_many(results, max_faults):
             for worker in pool:
@@ -195,7 +206,7 @@ def _score_in_pool(
                     results[worker.index] = _pool_fault(rows[worker.index], config, problem)
                 if problem is not None or not worker.process.is_alive():
                     worker.stop(kill=True)
-                    pool[slot] = _Worker(ctx, config)
+                    pool[slot] = _Worker(ctx, config, modules)
     finally:
         for worker in pool:
             worker.stop(kill=worker.index is not None)  # a busy worker is stopped mid-item

@@ -1,4 +1,8 @@
-"""Verifier registry: a dict plus a decorator, entry points, dotted paths and user modules to import.
+"""Verifier registry: a dict plus a decorator, entry points, user modules to import (``reward.imports``)
+and (from trusted config only) dotted paths.
+
+A data row may name only a registered verifier (``get_registered_verifier``); a dotted path is imported
+only when it comes from the recipe or the Python API (``get_verifier``), never from data.
 
 A verifier is a plain callable ``(answer, ground_truth, extra_info) -> float`` in [0, 1], where
 ``answer`` is the final answer already extracted from the model's response (untrusted text, length
@@ -150,7 +154,11 @@ def load_dotted(path: str) -> Verifier:
 
 
 def get_verifier(name: str) -> Verifier:
-    """A registered verifier by name, or one loaded from a dotted path (contains '.' or ':')."""
+    """A registered verifier by name, or one loaded from a dotted path (contains '.' or ':').
+
+    For trusted names only (``RewardConfig.verifier``: a recipe or the Python API); a name that comes
+    from data goes through ``get_registered_verifier``.
+    """
     _load_all()
     if name in _REGISTRY:
         return _REGISTRY[name]
@@ -158,10 +166,8 @@ def get_verifier(name: str) -> Verifier:
         raise VerifierError(f"verifier {name!r} cannot be used: {_PROBLEMS[name]}")
     if "." in name or ":" in name:
         return load_dotted(name)
-    known = ", ".join(sorted(_REGISTRY)) or "(none)"
-    skipped = f"; skipped plugins: {', '.join(sorted(_PROBLEMS))}" if _PROBLEMS else ""
     raise VerifierError(
-        f"unknown verifier {name!r}; known verifiers: {known}{skipped} (a verifier registered with "
+        f"unknown verifier {name!r}; known verifiers: {_known()} (a verifier registered with "
         "@register_verifier in your own module needs that module in reward.imports)"
     )
 
@@ -173,6 +179,32 @@ def require_verifier(name: str) -> Verifier:
     if name in _PROBLEMS:
         raise VerifierError(f"verifier {name!r} cannot be used: {_PROBLEMS[name]}")
     return get_verifier(name)
+
+
+def get_registered_verifier(name: object, where: str = "extra_info['verifier']") -> Verifier:
+    """The verifier registered as ``name``; anything else (a dotted path, an unknown name, a non-string) is
+    a ``VerifierError``. Nothing is imported: ``name`` comes from data, which is not trusted."""
+    _load_all()
+    if isinstance(name, str) and name in _REGISTRY:
+        return _REGISTRY[name]
+    if isinstance(name, str) and name in _PROBLEMS:
+        raise VerifierError(f"verifier {name!r} in {where} cannot be used: {_PROBLEMS[name]}")
+    if not isinstance(name, str):
+        problem = f"{where}={name!r} is not a verifier name (a string)"
+    elif "." in name or ":" in name:
+        problem = f"{where}={name!r} is a dotted path, which a data row may not name (it would import code)"
+    else:
+        problem = f"unknown verifier {name!r} in {where}"
+    raise VerifierError(
+        f"{problem}; a data row may name only a registered verifier: {_known()}. Register yours with "
+        f"@register_verifier or a {ENTRY_POINT_GROUP!r} entry point (its module in reward.imports), or set "
+        "the dotted path in the recipe (reward.custom_verifier) or RewardConfig(verifier=...)"
+    )
+
+
+def _known() -> str:
+    skipped = f"; skipped plugins: {', '.join(sorted(_PROBLEMS))}" if _PROBLEMS else ""
+    return (", ".join(sorted(_REGISTRY)) or "(none)") + skipped
 
 
 def list_verifiers() -> dict[str, Verifier]:

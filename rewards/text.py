@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
-MAX_RESPONSE_CHARS = 20_000  # a response is cut to this before any parsing
+# A response longer than this keeps only its last MAX_RESPONSE_CHARS characters before any parsing: the
+# final answer comes at the end, and 1M characters covers 64k-token reasoning (about 300k characters)
+# three times over. Every scan over a response is linear in its length.
+MAX_RESPONSE_CHARS = 1_000_000
 MAX_ANSWER_CHARS = 2_000  # an extracted answer is cut to this
 MAX_TOKENS = 256  # words considered in an answer
 
@@ -20,6 +23,14 @@ def clip(text: object, limit: int = MAX_ANSWER_CHARS) -> str:
         return ""
     s = text if isinstance(text, str) else str(text)
     return s[:limit]
+
+
+def clip_tail(text: object, limit: int = MAX_RESPONSE_CHARS) -> str:
+    """``text`` as a ``str`` of at most ``limit`` characters, keeping the end (``None`` becomes '')."""
+    if text is None:
+        return ""
+    s = text if isinstance(text, str) else str(text)
+    return s[-limit:] if len(s) > limit else s
 
 
 def normalize_text(text: str, drop_articles: bool = True) -> str:

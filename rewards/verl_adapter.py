@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
+from rewards.options import normalize_options
 from rewards.score import RewardConfig
 from rewards.score import compute_score as score_one
 
@@ -34,21 +35,13 @@ def to_plain(value: Any, depth: int = 0) -> Any:
     return value
 
 
-def _options(value: Any) -> dict[str, str]:
-    """Choice options as {letter: text}: a parquet map comes back as (key, value) pairs, and a struct
-    fills letters other rows have with None."""
-    if isinstance(value, list) and all(isinstance(p, list) and len(p) == 2 for p in value):
-        value = dict(value)
-    if not isinstance(value, dict):
-        return {}
-    return {k: v for k, v in value.items() if v is not None}
-
-
 def normalize_extra_info(extra_info: Any, data_source: Any = None) -> dict[str, Any]:
-    """A plain-Python ``extra_info`` dict; ``None`` and non-mappings become ``{}``."""
+    """A plain-Python ``extra_info`` dict, its options as ``{letter: text}`` by the same
+    ``rewards.options.normalize_options`` that ``rewards.compute_score`` applies (a dict, a list, a JSON
+    string, parquet's map pairs or all-letters struct); ``None`` and non-mappings become ``{}``."""
     info = to_plain(extra_info) if isinstance(extra_info, Mapping) else {}
     if "options" in info:
-        info["options"] = _options(info["options"])
+        info["options"] = normalize_options(info["options"])
     if data_source is not None:
         info.setdefault("data_source", to_plain(data_source))
     return info

@@ -88,9 +88,11 @@ def test_invalid_answer_tag_is_a_clear_error(tag):
         extract_answer("<answer>B</answer>", answer_tag=tag)
 
 
-def test_response_is_cut_before_parsing():
+def test_an_overlong_response_keeps_its_tail():
     late = "x " * MAX_RESPONSE_CHARS + "<answer>B</answer>"
-    assert extract_answer(late) is None  # the block lies past MAX_RESPONSE_CHARS
+    assert extract_answer(late) == "B"  # the answer comes at the end: the head is what is cut
+    early = "<answer>B</answer>" + "x " * MAX_RESPONSE_CHARS
+    assert extract_answer(early) is None  # the block lies before the last MAX_RESPONSE_CHARS characters
 
 
 def test_extracted_answer_is_capped():

@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from rewards import registry, score
+from rewards import dispatch, registry
 from rewards.registry import VerifierError, get_verifier, list_verifiers, register_verifier
 from rewards.score import RewardConfig, compute_score
 
@@ -21,9 +21,9 @@ def isolated_registry(monkeypatch):
     monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
     monkeypatch.setattr(registry, "_PROBLEMS", dict(registry._PROBLEMS))
     monkeypatch.setattr(registry, "_loaded", False)
-    score._resolve.cache_clear()
+    dispatch.resolve_trusted.cache_clear()
     yield
-    score._resolve.cache_clear()
+    dispatch.resolve_trusted.cache_clear()
 
 
 def exact_match(answer: str, ground_truth: str, extra_info) -> float:
@@ -71,9 +71,11 @@ def test_unknown_verifier_in_config_or_row_fails_loudly():
 
 
 @pytest.mark.parametrize("path", [f"{__name__}:exact_match", f"{__name__}.exact_match"])
-def test_dotted_paths_load_a_function(path):
+def test_dotted_paths_load_a_function_from_config_only(path):
     assert get_verifier(path) is exact_match
-    assert compute_score("<answer>yes</answer>", "yes", {"verifier": path})["acc"] == 1.0
+    assert compute_score("<answer>yes</answer>", "yes", {}, RewardConfig(verifier=path))["acc"] == 1.0
+    with pytest.raises(VerifierError, match="is a dotted path, which a data row may not name"):
+        compute_score("<answer>yes</answer>", "yes", {"verifier": path})
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from rewards.registry import register_verifier
+from rewards.row_settings import MAX_ROW_RTOL
 from rewards.score import SCORE_KEYS, RewardConfig, VerifierFault, compute_score, score_response
 
 OPTIONS = {"A": "pneumothorax", "B": "pleural effusion", "C": "cardiomegaly", "D": "normal"}
@@ -18,6 +20,7 @@ GOOD = "<think>Meniscus sign at the base.</think><answer>B</answer>"
 calls: list[tuple[str, str, dict]] = []
 
 
+@register_verifier("test_recording")
 def recording_verifier(answer, ground_truth, extra_info):
     """Records its arguments; right when the answer equals the ground truth."""
     calls.append((answer, ground_truth, dict(extra_info)))
@@ -74,9 +77,9 @@ def test_no_answer_scores_zero_without_calling_the_verifier():
 
 
 def test_dispatch_order_config_then_row_then_inferred():
-    row = {**CHOICE, "verifier": f"{HERE}.recording_verifier"}
+    row = {**CHOICE, "verifier": "test_recording"}  # a row may name a registered verifier
     assert score_response(GOOD, "B", CHOICE).verifier == "choice"
-    assert score_response(GOOD, "B", row).verifier == f"{HERE}.recording_verifier"
+    assert score_response(GOOD, "B", row).verifier == "test_recording"
     forced = RewardConfig(verifier="closed")
     assert score_response(GOOD, "B", row, forced).verifier == "closed"
 
@@ -87,8 +90,8 @@ def test_verifier_receives_extracted_answer_and_config_settings():
     answer, gt, info = calls[-1]
     assert (answer, gt) == ("4.5 cm", "4.5 cm")
     assert info == {"numeric_rtol": 0.05, "open_metric": "exact", "modality": "CT"}
-    compute_score("<answer>x</answer>", "x", {"numeric_rtol": 0.5}, config)
-    assert calls[-1][2]["numeric_rtol"] == 0.5  # a row's own setting wins over the config's
+    compute_score("<answer>x</answer>", "x", {"numeric_rtol": 0.01}, config)
+    assert calls[-1][2]["numeric_rtol"] == 0.01  # a row's own setting (within the row cap) wins
     compute_score("<answer>x</answer>", "x", {"numeric_rtol": None, "open_metric": None}, config)
     assert calls[-1][2]["numeric_rtol"] == 0.05  # ... but not a None that parquet filled in
     assert calls[-1][2]["open_metric"] == "exact"
@@ -199,7 +202,7 @@ EXTRA_INFOS = st.one_of(
             "options": st.one_of(st.dictionaries(st.text(max_size=3), SCALARS, max_size=6),
                                  st.lists(SCALARS, max_size=4), SCALARS),
             "question": SCALARS,
-            "numeric_rtol": st.floats(0, 1),
+            "numeric_rtol": st.floats(0, MAX_ROW_RTOL),
         },
     ),
 )
