@@ -202,6 +202,8 @@ def _score_in_pool(
                 )
             for slot, worker in enumerate(pool):
                 problem = _collect(worker, results, timeout_s)
+                if problem is None and worker.index is not None and not worker.process.is_alive():
+                    problem = f"worker process died (exit code {worker.process.exitcode})"  # died just now
                 if problem is not None:
                     results[worker.index] = _pool_fault(rows[worker.index], config, problem)
                 if problem is not None or not worker.process.is_alive():
@@ -274,5 +276,7 @@ def score_batch(
     else:
         results = _score_in_pool(rows, config, workers, timeout_s, max_faults)
     results = list(results) + [None] * (len(rows) - len(results))
+    if max_faults is None:
+        return [r if r is not None else _failed("not scored (its worker was lost)") for r in results]
     stopped = f"not scored: the batch stopped after more than {max_faults} verifier fault(s)"
     return [r if r is not None else _failed(stopped, SKIPPED) for r in results]

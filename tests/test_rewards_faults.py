@@ -33,11 +33,12 @@ def sleepy_verifier(answer, ground_truth, extra_info):
     return 1.0
 
 
-def _rows(answers: list[str], verifier: str = "scripted_verifier") -> list[dict]:
-    return [
-        {"response": GOOD.format(a), "ground_truth": "x", "extra_info": {"verifier": f"{HERE}:{verifier}"}}
-        for a in answers
-    ]
+def _rows(answers: list[str]) -> list[dict]:
+    return [{"response": GOOD.format(a), "ground_truth": "x", "extra_info": {}} for a in answers]
+
+
+def _config(verifier: str = "scripted_verifier") -> RewardConfig:
+    return RewardConfig(verifier=f"{HERE}:{verifier}")  # a dotted path: trusted config, not a data row
 
 
 NON_SCORES = st.one_of(
@@ -55,7 +56,7 @@ def test_property_every_non_score_is_an_error_fault_and_every_score_a_verdict(ou
     BEHAVIOUR.clear()
     answers = [f"a{i}" for i in range(len(outcomes))]
     BEHAVIOUR.update(zip(answers, outcomes, strict=True))
-    results = score_batch(_rows(answers), workers=0, timeout_s=5)
+    results = score_batch(_rows(answers), _config(), workers=0, timeout_s=5)
     for outcome, result in zip(outcomes, results, strict=True):
         is_score = not isinstance(outcome, BaseException | bool) and isinstance(outcome, int | float)
         is_score = is_score and not math.isnan(outcome) and 0 <= outcome <= 1
@@ -72,7 +73,7 @@ def test_property_every_non_score_is_an_error_fault_and_every_score_a_verdict(ou
 
 @pytest.mark.parametrize(("workers", "timeout_s"), [(0, 0.5), (2, 4.0)])  # a pool worker imports this file
 def test_timeouts_are_their_own_kind_in_process_and_in_the_pool(workers, timeout_s):
-    results = score_batch(_rows(["sleep", "ok"]), workers=workers, timeout_s=timeout_s)
+    results = score_batch(_rows(["sleep", "ok"]), _config(), workers=workers, timeout_s=timeout_s)
     assert results[0].kind == "timeout"
     assert f"verifier '{HERE}:scripted_verifier' timed out after {timeout_s:g}s" in results[0].error
     assert results[1].kind == "error"  # 'ok' is not in BEHAVIOUR: KeyError, an error fault
@@ -83,7 +84,9 @@ def test_timeouts_are_their_own_kind_in_process_and_in_the_pool(workers, timeout
 @pytest.mark.parametrize("workers", [0, 2])
 def test_a_hanging_verifier_stops_the_batch_after_the_allowed_faults(workers):
     start = time.monotonic()
-    results = score_batch(_rows(["x"] * 30, "sleepy_verifier"), workers=workers, timeout_s=0.3, max_faults=1)
+    results = score_batch(
+        _rows(["x"] * 30), _config("sleepy_verifier"), workers=workers, timeout_s=0.3, max_faults=1
+    )
     assert time.monotonic() - start < 10  # not 30 rows x 0.3 s, nor the 30 s sleep
     kinds = [r.kind for r in results]
     assert kinds.count("timeout") >= 2 and kinds.count("skipped") >= 20

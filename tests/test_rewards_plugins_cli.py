@@ -124,7 +124,7 @@ def test_decorator_verifiers_reach_pool_workers_through_imports(plugin_env, tmp_
     assert done.returncode == 0, done.stderr
     assert columns(done.stdout)["shouty"][:2] == ["12", "0.667"]
     missing = rewards_cli(["score", str(rows), "--workers", "0"], plugin_env)
-    assert missing.returncode == 1 and "needs that module in reward.imports" in missing.stderr
+    assert missing.returncode == 1 and "its module in reward.imports" in missing.stderr
     unimportable = rewards_cli(["score", str(rows), "--imports", "no_such_module_xyz"], plugin_env)
     assert unimportable.returncode == 2 and "cannot import module 'no_such_module_xyz'" in unimportable.stderr
 

@@ -21,32 +21,35 @@ from verl import DataProto  # noqa: E402
 from verl.trainer.ppo.reward import load_reward_manager  # noqa: E402
 
 from rewards.faults import TooManyFaults  # noqa: E402
+from rewards.registry import register_verifier  # noqa: E402
 from rewards.score import SCORE_KEYS  # noqa: E402
 from rlvr.backends import verl_reward  # noqa: E402
 
-HERE = __name__
 RESPONSE = "<think>t</think><answer>{}</answer>"
 
 
+@register_verifier("loud_crashing")
 def crashing(answer, ground_truth, extra_info):
     raise ZeroDivisionError("crash in the verifier")
 
 
+@register_verifier("loud_slow")
 def slow(answer, ground_truth, extra_info):
     time.sleep(2)
     return 1.0
 
 
+@register_verifier("loud_nan")
 def nan_value(answer, ground_truth, extra_info):
     return math.nan
 
 
 ROWS = [  # (verifier in extra_info or None, answer, group)
     (None, "yes", "g0"),
-    (f"{HERE}:crashing", "yes", "g0"),
+    ("loud_crashing", "yes", "g0"),
     (None, "no", "g0"),
-    (f"{HERE}:slow", "yes", "g1"),
-    (f"{HERE}:nan_value", "yes", "g1"),
+    ("loud_slow", "yes", "g1"),
+    ("loud_nan", "yes", "g1"),
     (None, "yes", "g1"),
 ]
 
@@ -129,7 +132,7 @@ def test_every_row_has_the_same_keys_and_faults_are_flagged(tokenizer, monkeypat
     assert all(math.isfinite(s) for s in scores)  # verl places them straight into the token rewards
     assert scores[0] == pytest.approx(1.5) and scores[2] == pytest.approx(0.5)
     err = capsys.readouterr().err
-    assert f"reward fault (timeout) at row 3 of synth: verifier '{HERE}:slow' timed out after 0.5s" in err
+    assert "reward fault (timeout) at row 3 of synth: verifier 'loud_slow' timed out after 0.5s" in err
     assert "reward fault (error) at row 1 of synth: verifier" in err and "crash in the verifier" in err
 
 
@@ -139,7 +142,7 @@ def test_too_many_faults_stop_naming_verifier_error_and_row(tokenizer, monkeypat
         run_rows(manager, batch(tokenizer))
     message = str(info.value)
     assert "verifier faults in 1 of 6 rows (1 error(s), 0 timeout(s))" in message
-    assert "row 1 of synth" in message and f"'{HERE}:crashing' raised ZeroDivisionError" in message
+    assert "row 1 of synth" in message and "'loud_crashing' raised ZeroDivisionError" in message
     assert "reward.max_error_rate=0.01" in message
 
 
