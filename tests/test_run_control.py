@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from omegaconf import OmegaConf
 
+from rlvr.cli import main as dispatcher
 from rlvr.console import PLAIN_OUTPUT_ENV, plain_output_env, progress, step_line
 from rlvr.interrupts import sigterm_as_interrupt, stop_on_signals
 from rlvr.recipe.run_config import (
@@ -137,3 +140,19 @@ def test_verls_rollout_dependency_is_installed_with_the_project():
     text = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
     dependencies = text[text.index("dependencies = [") : text.index("\n]", text.index("dependencies = ["))]
     assert '"cachetools"' in dependencies  # `make` installs it: verl's rollout router imports it
+
+
+@pytest.mark.parametrize("raised", [KeyboardInterrupt, None])
+def test_every_command_exits_130_on_ctrl_c_or_sigterm(raised, monkeypatch, capsys):
+    def command(argv: list[str]) -> int:
+        if raised is not None:
+            raise raised
+        os.kill(os.getpid(), signal.SIGTERM)  # delivered while the command runs
+        return 0
+
+    module = types.ModuleType("loud_fake_command")
+    module.main = command
+    monkeypatch.setitem(sys.modules, "loud_fake_command", module)
+    monkeypatch.setitem(dispatcher.COMMANDS, "fake", ("loud_fake_command", "a command that is interrupted"))
+    assert dispatcher.main(["fake"]) == 130
+    assert capsys.readouterr().err.strip() == "rlvr fake: interrupted"
