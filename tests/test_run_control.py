@@ -156,3 +156,12 @@ def test_every_command_exits_130_on_ctrl_c_or_sigterm(raised, monkeypatch, capsy
     monkeypatch.setitem(dispatcher.COMMANDS, "fake", ("loud_fake_command", "a command that is interrupted"))
     assert dispatcher.main(["fake"]) == 130
     assert capsys.readouterr().err.strip() == "rlvr fake: interrupted"
+
+
+def test_an_older_runs_config_without_newer_keys_still_resumes(tmp_path):
+    old = OmegaConf.to_container(run_cfg(tmp_path))
+    del old["rollout"]  # a group the schema did not have when that run started
+    OmegaConf.save(OmegaConf.create(old), tmp_path / LEGACY_CONFIG_FILE)
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / VERL_LATEST_CHECKPOINT).write_text("3")
+    assert resume_conflict(run_cfg(tmp_path)) is None

@@ -79,15 +79,14 @@ def _resumable_change(key: str) -> bool:
 
 
 def changed_settings(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
-    """``(key, old value, new value)`` for every setting that differs, except ``RESUMABLE_CHANGES``."""
+    """``(key, old value, new value)`` for every setting both configs have that differs, except
+    ``RESUMABLE_CHANGES`` (a key only one has was added to or dropped from the schema between them)."""
     before, after = dict(flat_items(old)), dict(flat_items(new))
-    missing = object()
-    changes = []
-    for key in sorted(before.keys() | after.keys()):
-        was, now = before.get(key, missing), after.get(key, missing)
-        if was != now and not _resumable_change(key):
-            changes.append((key, None if was is missing else was, None if now is missing else now))
-    return changes
+    return [
+        (key, before[key], after[key])
+        for key in sorted(before.keys() & after.keys())
+        if before[key] != after[key] and not _resumable_change(key)
+    ]
 
 
 def _shown(value: Any) -> str:
