@@ -35,14 +35,14 @@ SIDES = {"hf-1": ("hf", 1), "hf-2": ("hf", 2), "vllm-1": ("vllm", 1), "vllm-2": 
 
 
 def run_local(work: Work, engine: str, policy_workers: int) -> Timing:
-    """Our backend: the real actors and ``train_step`` of ``rlvr.local.trainer``."""
+    """Our backend: the real actors and ``train_step`` of ``rlvr.backends.local.trainer``."""
     import ray
     from omegaconf import OmegaConf
 
-    from rlvr.config import RLConfig
-    from rlvr.local import trainer
-    from rlvr.local.actors import local_cpus, start_actors
-    from rlvr.local.settings import loop_settings
+    from rlvr.backends.local import trainer
+    from rlvr.backends.local.actors import local_cpus, start_actors
+    from rlvr.backends.local.settings import loop_settings
+    from rlvr.recipe.schema import RLConfig
 
     responses = work.prompts_per_step * work.group_size
     cfg = OmegaConf.merge(
@@ -61,7 +61,8 @@ def run_local(work: Work, engine: str, policy_workers: int) -> Timing:
     )  # fmt: skip
     settings = loop_settings(cfg)
     load_before = os.getloadavg()[0]
-    ray.init(num_cpus=local_cpus(settings), include_dashboard=False, log_to_driver=False)
+    # address="local": a private Ray, never a `ray start` cluster that happens to run on this machine
+    ray.init(address="local", num_cpus=local_cpus(settings), include_dashboard=False, log_to_driver=False)
     try:
         actors = start_actors(work.model_dir, work.model_dir, settings, state_dir=None)
         state = trainer.RunState()
@@ -96,7 +97,7 @@ def trl_dataset(work: Work):
     """The same rows in TRL's format: a chat prompt, an ``image`` column for the VLM case, reward columns."""
     from datasets import Dataset
 
-    from rlvr.local.prompts import row_images
+    from rlvr.backends.local.prompts import row_images
 
     records = []
     for row in work.rows:

@@ -56,6 +56,7 @@ def explain_score(
         conflict=found.conflict if found else None,
         verifier=scored.verifier,
         verifier_reason=scored.verifier_reason,
-        rules=tuple(rules),
+        rules=tuple(rules)
+        + ((f"fault: verifier {scored.verifier!r} {scored.fault}: no verdict",) if scored.fault else ()),
         scores=dict(scored.scores),
     )

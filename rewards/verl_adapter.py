@@ -1,6 +1,8 @@
 """verl's custom reward function: ``reward.custom_reward_function.path=pkg://rewards.verl_adapter``.
 
-Speaks verl's signature only (imports nothing from verl); ``reward_kwargs`` are ``RewardConfig`` fields.
+Speaks verl's signature only (imports nothing from verl); ``reward_kwargs`` are ``RewardConfig`` fields
+(``imports`` among them: the user's verifier modules are imported in verl's reward workers). A verifier
+fault raises ``rewards.score.VerifierFault``: verl's plain managers stop on it; rlvr's manager counts it.
 """
 
 from __future__ import annotations
@@ -57,11 +59,18 @@ def _cached_config(settings: tuple[tuple[str, Any], ...]) -> RewardConfig:
     return RewardConfig.from_mapping(dict(settings), where="verl reward_kwargs")
 
 
+def _frozen(value: Any) -> Any:
+    """Lists as tuples (``imports``), so that the settings can key the cache."""
+    return tuple(value) if isinstance(value, list) else value
+
+
 def config_from_kwargs(kwargs: Mapping[str, Any]) -> RewardConfig:
     """``RewardConfig`` from verl's ``reward_kwargs`` (its runtime kwargs ignored); unknown keys raise.
 
     Built once per distinct setting (verl calls once per sample with the same kwargs)."""
-    settings = tuple(sorted((k, to_plain(v)) for k, v in kwargs.items() if k not in VERL_RUNTIME_KWARGS))
+    settings = tuple(
+        sorted((k, _frozen(to_plain(v))) for k, v in kwargs.items() if k not in VERL_RUNTIME_KWARGS)
+    )
     try:
         hash(settings)
     except TypeError:  # a list-valued setting: no cache, same validation

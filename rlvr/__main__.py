@@ -1,5 +1,5 @@
 import sys
 
-from rlvr.cli import main
+from rlvr.cli.main import main
 
 sys.exit(main())

@@ -8,14 +8,14 @@ import numpy as np
 import ray
 import torch
 
+from rlvr.backends.local.algorithm import LossSettings
+from rlvr.backends.local.fsdp import free_address
+from rlvr.backends.local.policy import PolicyWorker, TrainBatch
+from rlvr.backends.local.policy_group import PolicyGroup
+from rlvr.backends.local.prompts import encode_prompts
+from rlvr.backends.local.rollout import RolloutWorker, pad_responses
 from rlvr.data.io import read_rows
 from rlvr.data.synth import write_synth
-from rlvr.local.algorithm import LossSettings
-from rlvr.local.fsdp import free_address
-from rlvr.local.policy import PolicyWorker, TrainBatch
-from rlvr.local.policy_group import PolicyGroup
-from rlvr.local.prompts import encode_prompts
-from rlvr.local.rollout import RolloutWorker, pad_responses
 
 TEXTS = ["<think>a</think><answer>yes</answer>", "no", "<answer>lesion</answer>", "a b c d e f"] * 2
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from rlvr.local.checkpoint import complete_checkpoints
+from rlvr.backends.local.checkpoint import complete_checkpoints
 
 REPO = Path(__file__).resolve().parents[1]
 SMALL = [

@@ -12,13 +12,13 @@ from distributed_fixtures import as_tensors, fixed_batch, policy_kwargs, start_g
 from omegaconf import OmegaConf
 
 from base_training.tiny import build_tiny_qwen2_5_vl
-from rlvr.config import RLConfig
-from rlvr.local import trainer
-from rlvr.local.algorithm import LossSettings
-from rlvr.local.fsdp import full_parameters
-from rlvr.local.policy import PolicyWorker, response_log_probs
-from rlvr.local.rollout import RolloutWorker, Sampling
-from rlvr.local.weight_sync import stream_weights
+from rlvr.backends.local import trainer
+from rlvr.backends.local.algorithm import LossSettings
+from rlvr.backends.local.fsdp import full_parameters
+from rlvr.backends.local.policy import PolicyWorker, response_log_probs
+from rlvr.backends.local.rollout import RolloutWorker, Sampling
+from rlvr.backends.local.weight_sync import stream_weights
+from rlvr.recipe.schema import RLConfig
 
 pytestmark = pytest.mark.gpu
 

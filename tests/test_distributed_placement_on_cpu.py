@@ -22,13 +22,13 @@ from omegaconf import OmegaConf
 from ray.util.placement_group import placement_group, remove_placement_group
 
 from base_training.tiny import build_tiny_qwen2_5_vl
-from rlvr.config import RLConfig
+from rlvr.backends.local import trainer
+from rlvr.backends.local.actors import start_actors, stop_actors
+from rlvr.backends.local.placement import PlacementError, PlacementPlan, check_fits, plan_placement, reserve
+from rlvr.backends.local.settings import loop_settings
 from rlvr.data.io import read_rows
 from rlvr.data.synth import write_synth
-from rlvr.local import trainer
-from rlvr.local.actors import start_actors, stop_actors
-from rlvr.local.placement import PlacementError, PlacementPlan, check_fits, plan_placement, reserve
-from rlvr.local.settings import loop_settings
+from rlvr.recipe.schema import RLConfig
 
 RAY = str(Path(sys.executable).with_name("ray"))
 # The test cluster listens on 127.0.0.1 only; its nodes and this driver agree to skip token auth.

@@ -9,8 +9,8 @@ import torch
 from distributed_fixtures import as_tensors, fixed_batch, policy_kwargs, start_group
 
 from base_training.tiny import build_tiny_qwen2_5_vl
-from rlvr.local.policy import PolicyWorker, TrainBatch
-from rlvr.local.sharded_state import HF_DIR, SHARDED_DIR
+from rlvr.backends.local.policy import PolicyWorker, TrainBatch
+from rlvr.backends.local.sharded_state import HF_DIR, SHARDED_DIR
 
 
 @pytest.fixture(scope="module")

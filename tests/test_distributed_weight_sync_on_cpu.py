@@ -9,12 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from base_training.tiny import build_tiny_qwen2_5_vl
-from rlvr.local.algorithm import LossSettings
-from rlvr.local.fsdp import full_parameters
-from rlvr.local.modeling import weight_tensors
-from rlvr.local.policy import PolicyWorker
-from rlvr.local.rollout import RolloutWorker
-from rlvr.local.weight_sync import stream_weights, weight_buckets
+from rlvr.backends.local.algorithm import LossSettings
+from rlvr.backends.local.fsdp import full_parameters
+from rlvr.backends.local.modeling import weight_tensors
+from rlvr.backends.local.policy import PolicyWorker
+from rlvr.backends.local.rollout import RolloutWorker
+from rlvr.backends.local.weight_sync import stream_weights, weight_buckets
 
 DTYPES = (torch.float32, torch.bfloat16, torch.float16)
 tensors = st.lists(st.tuples(st.integers(0, 300), st.sampled_from(DTYPES)), min_size=0, max_size=30).map(

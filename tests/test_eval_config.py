@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rlvr.composition import RecipeError
+from rlvr.errors import RecipeError
 from rlvr.eval import cli
 from rlvr.eval.benchmarks import SUITES, resolve_suite
 from rlvr.eval.config import parse_overrides

@@ -6,12 +6,12 @@ import json
 import shutil
 
 from base_training.tiny import build_tiny_qwen2_5_vl
-from rlvr.composition import compose_recipe
+from rlvr.backends.local.checkpoint import save_checkpoint
+from rlvr.cli.train import main as train_main
 from rlvr.data.synth import write_synth
 from rlvr.eval.after_training import evaluate_run
 from rlvr.eval.model_source import resolve_model
-from rlvr.local.checkpoint import save_checkpoint
-from rlvr.train import main as train_main
+from rlvr.recipe.compose import compose_recipe
 
 
 def test_a_bad_eval_suite_is_refused_before_training(tmp_path, capsys):

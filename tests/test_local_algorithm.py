@@ -8,16 +8,22 @@ import numpy as np
 import pytest
 import torch
 
-from rlvr.local import tracking
-from rlvr.local.algorithm import (
+from rlvr.backends.local import tracking
+from rlvr.backends.local.algorithm import (
     LossSettings,
     check_estimator,
     compute_advantages,
     outcome_rewards,
     policy_loss,
 )
-from rlvr.local.checkpoint import COMPLETE_MARKER, checkpoints_root, latest_checkpoint, save_checkpoint
-from rlvr.local.rollout import pad_responses, resolve_engine
+from rlvr.backends.local.checkpoint import (
+    COMPLETE_MARKER,
+    checkpoints_root,
+    latest_checkpoint,
+    save_checkpoint,
+)
+from rlvr.backends.local.rollout import pad_responses, resolve_engine
+from rlvr.metrics import read_metric_rows
 
 
 def _group_batch(scores: list[float], group_size: int, width: int = 5):
@@ -132,7 +138,7 @@ def test_resumed_metrics_forget_steps_after_the_checkpoint(tmp_path):
     path = tmp_path / "metrics.jsonl"
     path.write_text("".join(json.dumps({"step": s, "reward/mean": 0.1}) + "\n" for s in (0, 1, 2, 3)))
     tracking.drop_steps_after(path, 2)
-    assert [r["step"] for r in tracking.read_metrics(path)] == [0, 1, 2]
+    assert [r["step"] for r in read_metric_rows(path)] == [0, 1, 2]
 
 
 def test_missing_tracker_package_is_a_clear_error(tmp_path, monkeypatch):

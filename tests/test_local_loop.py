@@ -11,18 +11,18 @@ import torch
 from omegaconf import OmegaConf
 
 from base_training.tiny import build_tiny_qwen2_5_vl
-from rlvr.config import RLConfig
+from rlvr.backends.local import trainer
+from rlvr.backends.local.actors import start_actors, stop_actors
+from rlvr.backends.local.algorithm import LossSettings, compute_advantages, outcome_rewards
+from rlvr.backends.local.checkpoint import checkpoints_root, complete_checkpoints
+from rlvr.backends.local.policy import PolicyWorker, TrainBatch, response_log_probs
+from rlvr.backends.local.prompts import encode_prompts
+from rlvr.backends.local.reward import RewardSettings, score_rows
+from rlvr.backends.local.rollout import RolloutWorker, pad_responses
+from rlvr.backends.local.settings import loop_settings
 from rlvr.data.io import read_rows
 from rlvr.data.synth import write_synth
-from rlvr.local import trainer
-from rlvr.local.actors import start_actors, stop_actors
-from rlvr.local.algorithm import LossSettings, compute_advantages, outcome_rewards
-from rlvr.local.checkpoint import checkpoints_root, complete_checkpoints
-from rlvr.local.policy import PolicyWorker, TrainBatch, response_log_probs
-from rlvr.local.prompts import encode_prompts
-from rlvr.local.reward import RewardSettings, score_rows
-from rlvr.local.rollout import RolloutWorker, pad_responses
-from rlvr.local.settings import loop_settings
+from rlvr.recipe.schema import RLConfig
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +90,8 @@ def test_a_rewarded_response_becomes_more_likely_on_a_fixed_prompt(tiny_model, s
     truth = row["reward_model"]["ground_truth"]
     wrong = "no" if truth == "yes" else "yes"
     texts = [f"<think>look</think><answer>{answer}</answer>" for answer in (truth, wrong) * 2]
-    scores = torch.tensor([s["score"] for s in score_rows(texts, [row] * 4, RewardSettings.from_recipe({}))])
+    scored = score_rows(texts, [row] * 4, RewardSettings.from_recipe({}))
+    scores = torch.tensor([s["score"] for s in scored.scores])
     assert scores[0] > scores[1]
 
     rollout_side = RolloutWorker(str(tiny_model), "hf")

@@ -8,18 +8,18 @@ import torch
 from omegaconf import OmegaConf
 
 from base_training.tiny import build_tiny_qwen2_5_vl
-from rlvr.config import RLConfig
+from rlvr.backends.local.algorithm import LossSettings
+from rlvr.backends.local.modeling import ModelSettings, weights_dtype
+from rlvr.backends.local.policy import PolicyWorker, TrainBatch, micro_batch_share
+from rlvr.backends.local.prompts import encode_prompts, prompt_lengths
+from rlvr.backends.local.rollout import Rollout, RolloutWorker, Sampling, pad_responses
+from rlvr.backends.local.run_inputs import drop_overlong_prompts
+from rlvr.backends.local.settings import loop_settings
+from rlvr.backends.local.trainer import prompt_batch
+from rlvr.backends.local.vllm_engine import sampling_kwargs
 from rlvr.data.io import read_rows
 from rlvr.data.synth import write_synth
-from rlvr.local.algorithm import LossSettings
-from rlvr.local.modeling import ModelSettings, weights_dtype
-from rlvr.local.policy import PolicyWorker, TrainBatch, micro_batch_share
-from rlvr.local.prepare import drop_overlong_prompts
-from rlvr.local.prompts import encode_prompts, prompt_lengths
-from rlvr.local.rollout import Rollout, RolloutWorker, Sampling, pad_responses
-from rlvr.local.settings import loop_settings
-from rlvr.local.trainer import prompt_batch
-from rlvr.local.vllm_engine import sampling_kwargs
+from rlvr.recipe.schema import RLConfig
 
 
 @pytest.fixture(scope="module")

@@ -68,7 +68,8 @@ def test_pool_keeps_order_and_isolates_failures():
 def test_in_process_timeout_stops_pure_python_spin():
     rows = [_row("B"), _row("spin"), _row("B", info=CHOICE)]
     results = score_batch(rows, workers=0, timeout_s=0.5)
-    assert results[1].error == "timed out after 0.5s"
+    assert results[1].error == "verifier 'test_misbehaving' timed out after 0.5s"
+    assert results[1].kind == "timeout"
     _assert_scored_like_compute_score(rows[0], results[0])
     _assert_scored_like_compute_score(rows[2], results[2])
 

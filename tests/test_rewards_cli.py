@@ -11,7 +11,7 @@ import pytest
 import rewards
 from rewards.cli import main
 from rewards.score import SCORE_KEYS
-from rlvr.cli import main as rlvr_main
+from rlvr.cli.main import main as rlvr_main
 
 DEMO = Path(rewards.__file__).parent / "samples" / "demo_responses.jsonl"
 
@@ -159,9 +159,9 @@ def test_score_explain_prints_each_row_then_the_table(capsys, tmp_path):
         {"response": CONFLICTING, "ground_truth": "B", "extra_info": json.loads(LIST_OPTIONS)},
         {"response": "<answer>no</answer>", "ground_truth": "yes", "extra_info": {"verifier": "a.b:c"}},
     ]) + "\n")
-    assert main(["score", str(rows), "--workers", "0", "--explain"]) == 0
+    assert main(["score", str(rows), "--workers", "0", "--explain", "--max-error-rate", "0.5"]) == 0
     captured = capsys.readouterr()
     assert f"== {rows}:1\nanswer:      'C'" in captured.out
     assert f"== {rows}:2\nerror: {rows}:2: extra_info['verifier']='a.b:c' is a dotted path" in captured.out
-    assert f"{rows}:2: scored 0: VerifierError" in captured.err
+    assert f"{rows}:2: error: VerifierError" in captured.err  # a bad row is reported, not scored 0
     assert captured.out.strip().endswith("malformed rows skipped: 0")

@@ -1,4 +1,4 @@
-"""One real verl GRPO step on the tiny Qwen2.5-VL through `rlvr.verl_backend.run` (needs a GPU and vLLM)."""
+"""One real verl GRPO step on the tiny Qwen2.5-VL through `rlvr.backends.verl.run` (needs a GPU and vLLM)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from rlvr.composition import compose_recipe
+from rlvr.recipe.compose import compose_recipe
 
 
 @pytest.mark.gpu
@@ -14,8 +14,8 @@ from rlvr.composition import compose_recipe
 def test_one_verl_step_on_the_tiny_model(tmp_path):
     pytest.importorskip("vllm")
     from base_training.tiny import build_tiny_qwen2_5_vl
+    from rlvr.backends.verl import run
     from rlvr.data.synth import write_synth
-    from rlvr.verl_backend import run
 
     model = build_tiny_qwen2_5_vl(tmp_path / "tiny")
     data = write_synth(tmp_path / "data", n=40, seed=0)

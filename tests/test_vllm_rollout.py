@@ -11,15 +11,15 @@ import torch
 from omegaconf import OmegaConf
 
 from base_training.tiny import build_tiny_qwen2_5_vl
-from rlvr.config import RLConfig
+from rlvr.backends.local import trainer
+from rlvr.backends.local.algorithm import LossSettings
+from rlvr.backends.local.fsdp import full_parameters
+from rlvr.backends.local.policy import PolicyWorker, TrainBatch, response_log_probs
+from rlvr.backends.local.rollout import RolloutWorker, Sampling
+from rlvr.backends.local.weight_sync import stream_weights
 from rlvr.data.io import read_rows
 from rlvr.data.synth import write_synth
-from rlvr.local import trainer
-from rlvr.local.algorithm import LossSettings
-from rlvr.local.fsdp import full_parameters
-from rlvr.local.policy import PolicyWorker, TrainBatch, response_log_probs
-from rlvr.local.rollout import RolloutWorker, Sampling
-from rlvr.local.weight_sync import stream_weights
+from rlvr.recipe.schema import RLConfig
 
 pytestmark = pytest.mark.vllm
 

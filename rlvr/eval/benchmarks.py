@@ -8,8 +8,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rlvr.composition import RecipeError
 from rlvr.data.records import RawRecord
+from rlvr.errors import RecipeError
 
 SYNTH = "synth"
 GROUP_TITLES = {"mm": "Multimodal QA", "text": "Text QA", "synth": "Synthetic task"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from rlvr.composition import RecipeError
+from rlvr.errors import RecipeError
 from rlvr.eval.benchmarks import SUITES
 
 USAGE = f"""usage: rlvr eval model=PATH|tiny suite=NAME|b1,b2 data_root=DIR output_dir=DIR [key=value ...]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from rlvr.composition import RecipeError
+from rlvr.errors import RecipeError
 from rlvr.eval.benchmarks import BENCHMARKS
 from rlvr.eval.predictions import PREDICTIONS_FILE, read_predictions
 from rlvr.eval.stats import PairedResult, paired_bootstrap

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from rlvr.composition import RecipeError, schema_keys, suggest_key
+from rlvr.errors import RecipeError
+from rlvr.recipe.compose import schema_keys, suggest_key
 
 PROMPT_MODES = ("auto", "medevalkit", "train")
 BACKENDS = ("auto", "hf", "vllm")

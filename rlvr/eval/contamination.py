@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rlvr.composition import RecipeError
 from rlvr.data.io import write_parquet_files
 from rlvr.data.schema import Sample, build_row
 from rlvr.data.templates import DEFAULT_TEMPLATE, get_template
+from rlvr.errors import RecipeError
 from rlvr.eval.loading import EvalItem, decode_images
 
 EVAL_ROWS_FILE = "eval_rows.parquet"

@@ -27,7 +27,7 @@ class Generator(Protocol):
 
 
 class RolloutGenerator:
-    """``rlvr.local.rollout.RolloutWorker`` used greedily: the same encoding, image handling and engines as
+    """The local backend's ``RolloutWorker`` used greedily: the same encoding, image handling and engines as
     training's validation, so an evaluation of the synthetic task reproduces its validation accuracy."""
 
     def __init__(self, worker: Any, max_prompt_length: int):
@@ -37,8 +37,8 @@ class RolloutGenerator:
 
     @classmethod
     def load(cls, model_path: str, backend: str, max_prompt_length: int, threads: int | None = None):
-        from rlvr.local.modeling import ModelSettings
-        from rlvr.local.rollout import RolloutWorker
+        from rlvr.backends.local.modeling import ModelSettings
+        from rlvr.backends.local.rollout import RolloutWorker
 
         worker = RolloutWorker(
             model_path,
@@ -50,13 +50,13 @@ class RolloutGenerator:
         return cls(worker, max_prompt_length)
 
     def prompt_lengths(self, rows: Sequence[dict[str, Any]]) -> list[int]:
-        from rlvr.local.prompts import prompt_lengths
+        from rlvr.backends.local.prompts import prompt_lengths
 
         return prompt_lengths(self.worker.processor, rows)
 
     def generate(self, rows: Sequence[dict[str, Any]], max_new_tokens: int, seed: int) -> list[Generation]:
         """One greedy response per row; a row whose prompt is over ``max_prompt_length`` gets none."""
-        from rlvr.local.rollout import Sampling
+        from rlvr.backends.local.rollout import Sampling
 
         lengths = self.prompt_lengths(rows)
         fitting = [i for i, length in enumerate(lengths) if length <= self.max_prompt_length]

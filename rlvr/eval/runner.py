@@ -13,8 +13,8 @@ from typing import Any
 from tqdm import tqdm
 
 from rewards.score import RewardConfig
-from rlvr.composition import RecipeError
 from rlvr.data.images import ImageError
+from rlvr.errors import RecipeError
 from rlvr.eval.benchmarks import SYNTH, Benchmark, resolve_suite
 from rlvr.eval.config import EvalConfig
 from rlvr.eval.contamination import check_contamination

@@ -1,0 +1,1 @@
+"""RL recipes: the typed schema, composition with overrides, validation and multirun sweeps."""
