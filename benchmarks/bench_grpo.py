@@ -61,7 +61,8 @@ def run_local(work: Work, engine: str, policy_workers: int) -> Timing:
     )  # fmt: skip
     settings = loop_settings(cfg)
     load_before = os.getloadavg()[0]
-    ray.init(num_cpus=local_cpus(settings), include_dashboard=False, log_to_driver=False)
+    # address="local": a private Ray, never a `ray start` cluster that happens to run on this machine
+    ray.init(address="local", num_cpus=local_cpus(settings), include_dashboard=False, log_to_driver=False)
     try:
         actors = start_actors(work.model_dir, work.model_dir, settings, state_dir=None)
         state = trainer.RunState()

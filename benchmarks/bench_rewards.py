@@ -3,20 +3,28 @@
     .venv/bin/python benchmarks/bench_rewards.py [--n 10000] [--seed 0] [--profile numeric]
 
 Responses are generated here (correct, wrong and reward-hacking mixes); scores/s is per CPU second of
-this one process, so it is the per-core rate even on a busy machine (wall time is shown too).
+this one process, so it is the per-core rate even on a busy machine (wall time is shown too, and the
+1-minute load average, since a loaded machine slows even CPU time through shared caches). The long-response
+table scores reasoning of 20k to 300k characters with the answer at the end: linear time shows as a flat
+cost per 1k characters. The checkout this script lives in is measured, not an installed copy.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import random
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
-from rewards.score import compute_score
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's rewards/, not an installed one
+
+from rewards.score import compute_score  # noqa: E402
 
 TARGETS = {"choice": 20_000, "closed": 20_000, "open": 20_000, "numeric": 2_000}
 WORDS = ("the lesion opacity margin lobe density contrast shows appears with left right upper lower "
@@ -83,6 +91,29 @@ def open_case(rng: random.Random) -> Case:
     right = rng.choice([gt, f"there is {gt}", " ".join(reversed(gt.split()))])
     wrong = rng.choice([f for f in FINDINGS if f != gt])
     return Case(_wrap(rng, _pick(rng, right, wrong)), gt, {"answer_type": "open", "options": {}})
+
+
+LONG_CHARS = (20_000, 100_000, 300_000)  # 300k characters is about 64k tokens of reasoning
+LONG_STYLES = ("<think>{r}</think><answer>{a}</answer>", "<think>{r}</think> The answer is {a}.",
+               "{r}\nFinal answer: {a}", "<think>{r} so the answer is {a}</think>")
+
+
+def long_cases(chars: int, n: int, seed: int) -> list[Case]:
+    """``n`` choice responses of about ``chars`` characters, the answer at the end, in four styles."""
+    rng = random.Random(seed)
+    cases = []
+    for i in range(n):
+        words = rng.choices(WORDS, k=chars // 6)
+        case = choice_case(rng)
+        answer = case.ground_truth if rng.random() < 0.5 else "A"
+        response = LONG_STYLES[i % len(LONG_STYLES)].format(r=" ".join(words)[:chars], a=answer)
+        cases.append(Case(response, case.ground_truth, case.extra_info))
+    return cases
+
+
+def bench_long(chars: int, n: int, seed: int) -> tuple[float, float, float]:
+    cases = long_cases(chars, n, seed)
+    return timed(lambda: sum(compute_score(c.response, c.ground_truth, c.extra_info)["score"] for c in cases))
 
 
 VERL_SOURCES = [("hiyouga/geometry3k", "geo3k"), ("lighteval/MATH", "math"), ("openai/gsm8k", "gsm8k")]
@@ -171,6 +202,20 @@ def main() -> None:
         rate = args.n / cpu if cpu else float("inf")
         print(f"{scorer:<28} {data:<22} {args.n:>6} {wall:>7.2f} {cpu:>7.2f} {rate:>9,.0f} "
               f"{total / args.n:>6.3f}  {target}")
+    print(f"1-minute load average: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    print()
+    print_long_table(max(8, args.n // 100), args.seed)
+
+
+def print_long_table(n: int, seed: int) -> None:
+    print(f"long responses: medrlvr choice, answer at the end, {n} per length, four styles")
+    header = f"{'chars':>9} {'n':>5} {'wall s':>7} {'cpu s':>7} {'scores/s':>9} {'us per 1k chars':>16}"
+    print(header)
+    print("-" * len(header))
+    for chars in LONG_CHARS:
+        wall, cpu, _ = bench_long(chars, n, seed)
+        print(f"{chars:>9,} {n:>5} {wall:>7.2f} {cpu:>7.2f} {n / cpu:>9,.0f} {cpu / n / chars * 1e9:>16.2f}")
+    print(f"1-minute load average: {os.getloadavg()[0]:.2f}")
 
 if __name__ == "__main__":
     main()

@@ -30,6 +30,13 @@ ANSWER_TYPE_ALIASES = {
 }
 MAX_UNIT_WORDS = 2  # "12 mm", "120 beats/min", "3 lesions": a measurement and at most this many other words
 MAX_NUMERIC_WORDS = 8  # "between 5 and 10 mm", "3 x 2 x 1 cm"; longer ground truths are sentences
+# A negative ground truth that answers "what/which" (SLAKE zh "图中有哪些疾病？" -> 无) says "none": an open
+# answer whose class holds "no disease", "未见异常", "normal"; not a yes/no.
+NONE_ANSWERS = frozenset({"无", "没有", "none", "nothing", "nil"})
+_ASKS_WHICH = re.compile(
+    r"^\s{0,8}(?:what|which|where|who|whose|how\s+many|list|name)\b|什么|哪|几个|多少", re.IGNORECASE
+)
+_ASKS_YES_NO_ZH = re.compile(r"是否|吗|是不是|有没有|有无")
 
 
 def infer_answer_type(ground_truth: str, extra_info: Mapping[str, Any] | None) -> str:
@@ -39,7 +46,8 @@ def infer_answer_type(ground_truth: str, extra_info: Mapping[str, Any] | None) -
     "multiple_choice" or "yes/no" accepted; anything else is a ``ValueError``): the dataset's label decides,
     so a "closed" row whose answer is no yes/no ("AP" to "Is this an AP or PA film?") stays "closed" and is
     scored as a choice between the question's alternatives. Otherwise: options
-    present -> "choice"; a yes/no ground truth -> "closed"; a number, fraction, number word or number with
+    present -> "choice"; "none" (无, 没有) to a what/which question -> "open" (the "no finding" class); a
+    yes/no ground truth -> "closed"; a number, fraction, number word or number with
     a unit ("12 mm") -> "numeric"; anything else -> "open".
     """
     info = extra_info or {}
@@ -49,11 +57,21 @@ def infer_answer_type(ground_truth: str, extra_info: Mapping[str, Any] | None) -
     if parse_options(info.get("options")):
         return "choice"
     truth = normalize_text(clip(ground_truth), drop_articles=False)
+    if truth in NONE_ANSWERS and asks_which(info.get("question")):
+        return "open"
     if truth in CLOSED_ANSWERS:
         return "closed"
     if looks_numeric(clip(ground_truth)):
         return "numeric"
     return "open"
+
+
+def asks_which(question: object) -> bool:
+    """Whether ``question`` asks for a thing ("What diseases ...?", "图中有哪些疾病？"), not for a yes/no."""
+    if not isinstance(question, str):
+        return False
+    asked = clip(question, 300)
+    return bool(_ASKS_WHICH.search(asked)) and not _ASKS_YES_NO_ZH.search(asked)
 
 
 def looks_numeric(text: str) -> bool:

@@ -15,6 +15,8 @@ from rapidfuzz import fuzz
 from rewards.concepts import NEGATED, analyse
 from rewards.explain import decided_by
 from rewards.extract import strip_lead_in
+from rewards.measurements import plain_measurement
+from rewards.numeric import verify_numeric
 from rewards.qualifiers import conflict
 from rewards.registry import register_verifier
 from rewards.text import clip, normalize_text
@@ -25,10 +27,16 @@ FUZZY_MIN_MARGIN = 8.0  # ... and its lead over the next-best option, so near-ti
 MAX_OPTIONS_JSON_CHARS = 100_000
 MAX_EXTRA_WORDS = 8  # an answer containing an option's text may add this many words ("right lower lobe")
 AMBIGUOUS = "?"  # several options named
+MAX_NUMBER_OPTION_CHARS = 40
 
 _PREFIX = r"\b(?:option|choice|answer|letter)\s{0,4}[:#]?\s{0,4}"
-# The whole answer is a letter: B, (b), B., B), [C], Option B, option (B), answer: c
-_LETTER_ONLY = re.compile(rf"^(?:{_PREFIX})?[(\[]?\s{{0,4}}([A-Za-z])\s{{0,4}}[)\]]?\s{{0,4}}[.):]?$", re.I)
+_PREFIX_ZH = r"(?:选项|选择|答案|第)\s{0,4}(?:是|为)?\s{0,4}[:#]?\s{0,4}"  # 选项B, 答案是B, 第B项
+_SUFFIX_ZH = r"(?:选项|项)?"  # B项, B选项
+# The whole answer is a letter: B, (b), B., B), [C], Option B, option (B), answer: c, 选项B, B项
+_LETTER_ONLY = re.compile(
+    rf"^(?:{_PREFIX}|{_PREFIX_ZH})?[(\[]?\s{{0,4}}([A-Za-z])\s{{0,4}}[)\]]?\s{{0,4}}{_SUFFIX_ZH}\s{{0,4}}[.):]?$",
+    re.I,
+)
 # A letter in an explicit form followed by more text: B) Pneumonia, (B) Pneumonia, B. Pneumonia, Option B: ...
 _LETTER_MARKED = re.compile(
     rf"^(?:{_PREFIX}[(\[]?\s{{0,4}}([A-Za-z])\s{{0,4}}[)\]]?(?![A-Za-z])"
@@ -50,6 +58,17 @@ _NEXT_WORD = re.compile(r"\s+([^\W_]+)")
 _PREVIOUS_WORD = re.compile(r"([^\W_]+)\s+$")
 _LEADING_ARTICLE = re.compile(r"^(?:a|an|the) (?=\S)")
 _CONJUNCTIONS = frozenset({"or", "and", "nor", "vs", "versus", "then"})
+# A letter named only to be excluded: "not B", "except C", "B is incorrect" claims nothing.
+_EXCLUDED_BEFORE = re.compile(
+    r"\b(?:not|never|except|excluding|exclude|without|nor|isn't|isnt|non)\s{1,4}(?:option\s{1,4}|choice\s{1,4})?"
+    r"[(\[]?\s{0,4}$",
+    re.I,
+)
+_EXCLUDED_AFTER = re.compile(
+    r"\s{0,4}[)\]]?\s{0,4}(?:is|are|was|would\s{1,4}be)?\s{0,4}(?:not\s{1,4}(?:correct|right|the\s{1,4}answer)"
+    r"|incorrect|wrong|false|excluded|ruled\s{1,4}out)\b",
+    re.I,
+)
 _NEGATIONS = frozenset({"not", "no", "never", "without", "unlikely", "excluded", "except", "exclude", "rule"})
 
 
@@ -203,6 +222,9 @@ def _match_text(text: str, options: Mapping[str, str]) -> str | None:
     norm = _norm(text)
     if not norm or not options:
         return None
+    by_number = _by_number(text, options)
+    if by_number is not None:
+        return by_number
     texts = {letter: _norm(option) for letter, option in options.items()}
     scores = sorted(((fuzz.ratio(norm, option), letter) for letter, option in texts.items()), reverse=True)
     best_score, best = scores[0]
@@ -233,6 +255,21 @@ def _named_options(norm: str, said, texts: Mapping[str, str], options: Mapping[s
     named = inside | _named_by_concepts(said, options)
     # "aspiration pneumonia" contains option "pneumonia" too: keep only the longest options named.
     return {a for a in named if not any(a != b and _contains(options[b], options[a]) for b in named)}
+
+
+def _by_number(text: str, options: Mapping[str, str]) -> str | None:
+    """When every option is a number ("2", "5 mm"), the one option the answer's number equals by the numeric
+    verifier ("two lesions" names option "2", "0.5 cm" names "5 mm"); ``None`` when not exactly one."""
+    if not all(_is_number(option) for option in options.values()):
+        return None
+    same = [letter for letter, option in options.items() if verify_numeric(text, option, {}) == 1.0]
+    return same[0] if len(same) == 1 else None
+
+
+@lru_cache(maxsize=4096)
+def _is_number(option: str) -> bool:
+    """An option that is only a measurement: "2", "5 mm", "0.5-1 cm" (at most two words besides)."""
+    return len(option) <= MAX_NUMBER_OPTION_CHARS and plain_measurement(option, max_extra_words=2) is not None
 
 
 def _names_exactly(text: str, options: Mapping[str, str]) -> bool:
@@ -281,10 +318,14 @@ def _unless_contradicted(letter: str, said, options: Mapping[str, str]) -> str |
 
 def _scan_letters(text: str, options: Mapping[str, str]) -> set[str]:
     """Option letters claimed anywhere in ``text``: "option C", "(C)", or a lone capital such as "B"."""
-    claimed = {(m.group(1) or m.group(2)).upper() for m in _SCAN_EXPLICIT.finditer(text)}
+    claimed = {
+        (m.group(1) or m.group(2)).upper() for m in _SCAN_EXPLICIT.finditer(text) if not _excluded(text, m)
+    }
     terms = " ".join(_norm(option) for option in options.values())
     for found in _SCAN_CAPITAL.finditer(text):
         letter = found.group(1)
+        if _excluded(text, found):
+            continue
         previous = _PREVIOUS_WORD.search(text, max(0, found.start() - 40), found.start())
         if previous and f"{previous.group(1).lower()} {letter.lower()}" in terms:
             continue  # part of a term an option uses: "Vitamin D", "Hepatitis B"
@@ -298,6 +339,14 @@ def _scan_letters(text: str, options: Mapping[str, str]) -> set[str]:
                 continue
         claimed.add(letter)
     return {letter for letter in claimed if not options or letter in options}
+
+
+def _excluded(text: str, found: re.Match[str]) -> bool:
+    """Whether the letter claim ``found`` is negated: "not B", "except (C)", "B is incorrect"."""
+    before = text[max(0, found.start() - 40): found.start()]
+    if _EXCLUDED_BEFORE.search(before):
+        return True
+    return _EXCLUDED_AFTER.match(text, found.end(), found.end() + 60) is not None
 
 
 def _without_letter(text: str) -> str:

@@ -12,12 +12,13 @@ from typing import Any
 from rewards.alternatives import alternative_of, committed_alternative, question_alternatives
 from rewards.chinese import chinese_hedged, parse_chinese_yes_no
 from rewards.choice import parse_options, verify_choice
-from rewards.concepts import NEGATED, analyse
+from rewards.concepts import analyse
 from rewards.explain import decided_by
 from rewards.extract import strip_lead_in
-from rewards.medical_terms import has_cjk, normalize_word
+from rewards.medical_terms import has_cjk
 from rewards.qualifiers import compatible_modifiers, conflict
 from rewards.registry import register_verifier
+from rewards.restatement import restated
 from rewards.text import MAX_TOKENS, clip, normalize_text
 
 # Whole ground truths that make a question closed (see rewards.answer_types); SLAKE zh writes 是/否, 有/无.
@@ -25,10 +26,6 @@ CLOSED_ANSWERS = frozenset(
     "yes no true false yeah nope present absent positive negative correct incorrect "
     "是 否 是的 不是 有 无 没有 对 不对 存在 不存在".split()
 )
-QUESTION_WORDS = frozenset(
-    normalize_word(w) for w in "does do did can could would should will what which where how any".split()
-)
-RESTATEMENT_COVERAGE = 0.6  # share of the question's terms a restatement must repeat
 _CJK_TEXT = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 # Words that answer the question outright; a later one with the other polarity makes the answer void.
 EXPLICIT_YES = frozenset({"yes", "yeah", "yep", "yup", "yea", "affirmative", "true", "correct"})
@@ -42,6 +39,16 @@ FINDING_NO = frozenset({"absent", "absence", "negative", "none", "without", "nil
 NEGATORS = frozenset({"not", "never", "cannot"})  # flip the next yes/no word: "not seen", "not yes" -> no
 SCOPE_NEGATORS = frozenset({"no", "without", "none", "neither", "nor"})  # "no effusion is seen" -> no
 NORMALITY = frozenset({"normal", "unremarkable", "abnormal", "abnormality", "abnormalities"})
+# Words that affirm on their own ("Certainly."), read only when the answer carries no other yes/no cue, so
+# "definitely no" stays a no.
+AFFIRMATIONS = frozenset({"certainly", "definitely", "absolutely", "indeed", "surely", "undoubtedly"})
+# "No abnormality" says "normal": in a question about normality it is a yes, elsewhere a no.
+_NO_ABNORMALITY = re.compile(
+    r"\b(?:no|without|not\s+any|free\s+of)\s+(?:[a-z]+\s+){0,2}?"
+    r"(?:abnormalit(?:y|ies)|abnormal\s+findings?|patholog(?:y|ies))\b"
+    r"(?:\s+(?:is|are|was|were))?(?:\s+(?:seen|detected|noted|identified|present|visible|found|observed"
+    r"|demonstrated|evident))?\b"
+)
 
 _HEDGES = re.compile(
     r"\b(?:maybe|possibl[ey]|perhaps|probabl[ey]|likely|unlikely|might|may\s+be|uncertain|unclear|unsure"
@@ -60,6 +67,8 @@ _PHRASES = (  # multi-word cues rewritten to one token before the word scan
     (re.compile(r"\b(?:no\s+(?:evidence|sign|signs)\s+of|negative\s+for|free\s+of)\b"), " no "),
     (re.compile(r"\bpositive\s+for\b"), " present "),
     (re.compile(r"\b(?:ruled|rules|rule)\s+out\b"), " excluded "),
+    (re.compile(r"\b(?:certainly|definitely|absolutely|of\s+course)\s+not\b"), " no "),
+    (re.compile(r"\bof\s+course\b"), " yes "),
     (re.compile(r"n't\b"), " not"),
 )
 _WORDS = re.compile(r"[^\W\d_]+|[.,;:!?]")
@@ -123,6 +132,9 @@ def _parse_english(text: str, question: str | None) -> bool | None:
         return None
     for pattern, replacement in _PHRASES:
         s = pattern.sub(replacement, s)
+    normal_means = _normality_polarity(question)
+    if normal_means is not None:
+        s = _NO_ABNORMALITY.sub(" normal ", s)
     words = _WORDS.findall(s)[: MAX_TOKENS * 2]
     if not words:
         return None
@@ -130,30 +142,13 @@ def _parse_english(text: str, question: str | None) -> bool | None:
         first = words[0] in EXPLICIT_YES
         later = {_explicit(words, i) for i in range(1, len(words))} - {None}
         return first if later <= {first} else None
-    restated = _restated(text, question) if question else None
-    if restated is not None:
-        return restated
-    found = _cues(words, _normality_polarity(question))
-    return found.pop() if len(found) == 1 else None
-
-
-def _restated(answer: str, question: str) -> bool | None:
-    """Yes when the answer restates the question as a statement ("The liver is free of focal lesions" to
-    "Is the liver free of focal lesions?"), no when it restates it with the negation flipped ("There are
-    focal lesions in the liver"); ``None`` when it says something else or covers too little of it."""
-    asked, said = analyse(clip(question)), analyse(answer)
-    plain_asked = {t.removeprefix(NEGATED) for t in asked.terms} - QUESTION_WORDS
-    plain_said = {t.removeprefix(NEGATED) for t in said.terms}
-    shared = plain_said & plain_asked
-    if not shared or plain_said - plain_asked - compatible_modifiers():
-        return None
-    if len(shared) < RESTATEMENT_COVERAGE * len(plain_asked):
-        return None
-    negated = {t for t in shared if NEGATED + t in asked.terms or NEGATED + t in said.terms}
-    flipped = {t for t in negated if (NEGATED + t in asked.terms) != (NEGATED + t in said.terms)}
-    if not flipped:
+    said_as_statement = restated(text, question) if question else None
+    if said_as_statement is not None:
+        return said_as_statement
+    found = _cues(words, normal_means)
+    if not found and AFFIRMATIONS.intersection(words):
         return True
-    return False if flipped == negated else None
+    return found.pop() if len(found) == 1 else None
 
 
 def _either_or(answer: str, truth: str, info: Mapping[str, Any], question: str | None) -> float:

@@ -25,9 +25,11 @@ MAX_SHORT_ANSWER_TOKENS = 3  # "R", "Rt.", "L side": short-answer spellings hold
 CLAUSE_BREAKS = frozenset(
     ". ; : ! ? 。 ！ ？ ； ： but however although though whereas while except yet".split()
 )
-OR_SEPARATORS = frozenset("or / vs versus either 或 或者 还是".split())  # alternatives offered
+# alternatives offered
+OR_SEPARATORS = frozenset("or / vs versus either otherwise alternatively else 或 或者 还是 否则".split())
+ELSE = "else"  # the separator an "if not" / "could also be" cue leaves: an alternative even across a clause
 LIST_SEPARATORS = frozenset(", and with plus 、 ， 和 及 与 以及 & also".split())
-_FORWARD, _EITHER, _HEDGE = "fwd", "either", "hedge"
+_FORWARD, _EITHER, _HEDGE, _ELSE = "fwd", "either", "hedge", "else"
 _CUES: dict[tuple[str, ...], str] = {
     **{tuple(c.split()): _FORWARD for c in (
         "no", "not", "without", "negative for", "free of", "absence of", "no evidence of", "no sign of",
@@ -40,6 +42,10 @@ _CUES: dict[tuple[str, ...], str] = {
     **{tuple(c.split()): _HEDGE for c in (
         f"{neg} {verb}" for neg in ("cannot", "can not", "not", "cannot be", "can not be", "not be")
         for verb in ("rule out", "ruled out", "exclude", "excluded"))},
+    **{tuple(c.split()): _ELSE for c in (
+        "if not", "or else", "if not then", "failing that", "could also be", "may also be", "might also be",
+        "or possibly", "or maybe", "also possible", "also consider", "differential",
+        "differential diagnosis", "ddx", "如果不是", "也可能是", "或可能是")},
 }
 _LONGEST_CUE = max(len(cue) for cue in _CUES)
 STOPWORDS = frozenset(normalize_word(w) for w in (
@@ -47,7 +53,7 @@ STOPWORDS = frozenset(normalize_word(w) for w in (
     "which has have had seen noted present visible evident identified show shows shown showing demonstrate "
     "demonstrates demonstrated consistent suggestive suggests suggest finding findings image images likely "
     "probably possible appears appear compatible side sided either the a an i think answer "
-    "的 了 是 为 在 这 该 此 呢 吗 吧 啊 图 像 片 中 可见 显示 见"
+    "的 了 是 为 在 这 该 此 呢 吗 吧 啊 图 像 片 中 可见 显示 见 发现 看到 见到"
 ).split())
 # Words that make "no X" / "X: none" a statement of no finding at all rather than of a missing X.
 GENERIC_FINDINGS = frozenset(normalize_word(w) for w in (
@@ -82,7 +88,7 @@ def analyse(text: str) -> Concepts:
     words = [t for t in tokens if t not in CLAUSE_BREAKS and normalize_word(t) not in STOPWORDS]
     short = short_answer_tokens(words) if 0 < len(words) <= MAX_SHORT_ANSWER_TOKENS else None
     tokens = [t for i, t in enumerate(tokens) if not (t == "." and i and tokens[i - 1] == "vs")]  # "vs."
-    pairs = [(t, True) for t in short] if short else rewrite_phrases(tokens)
+    pairs = rewrite_phrases(short if short else tokens)
     items: list[tuple[str, bool, bool]] = []  # (term, negated, is separator)
     clause: list[tuple[str, bool]] = []
     for token, canonical in [*pairs, (".", False)]:
@@ -114,6 +120,9 @@ def _clause_items(clause: list[tuple[str, bool]]) -> list[tuple[str, bool, bool]
                 forward_left = max(0, forward_left - 1)
         elif kind == _HEDGE:
             forward_left = 0
+        elif kind == _ELSE:  # "pneumonia (if not, atelectasis)" offers an alternative
+            forward_left = 0
+            out.append((ELSE, False, True))
         elif kind == _FORWARD or not any(not sep and t not in STOPWORDS for t, _, sep in out):
             forward_left = NEGATION_SCOPE
             out.append(("not", False, True))  # keeps "X or not" visible as a hedge
@@ -155,15 +164,17 @@ def _concepts(items: list[tuple[str, bool, bool]], no_finding: bool, cjk: bool) 
             if current.terms or current.negator:
                 current.ends = {term}
                 segments.append(current)
-            elif segments and segments[-1].ends is not None and "." not in segments[-1].ends:
-                segments[-1].ends.add(term)  # "X and/or Y": the separators of empty segments add up
+            elif segments and segments[-1].ends is not None:
+                # "X and/or Y", "X. Could also be Y": the separators of empty segments add up
+                if term == ELSE or "." not in segments[-1].ends:
+                    segments[-1].ends.add(term)
             current = _Segment(set())
         elif term not in STOPWORDS:
             current.terms.add(NEGATED + term if negated else term)
     disjunctive = any(
         _offers_alternatives(left, right)
         for left, right in zip(segments, segments[1:], strict=False)
-        if left.ends and left.ends & OR_SEPARATORS and "." not in left.ends
+        if left.ends and left.ends & OR_SEPARATORS and ("." not in left.ends or ELSE in left.ends)
     )
     parts = tuple(frozenset(seg.terms) for seg in segments if seg.terms)
     return Concepts(frozenset(units), parts, tuple(units), disjunctive, no_finding, cjk)

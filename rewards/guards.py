@@ -34,8 +34,13 @@ _GRADER = re.compile(
     r"|(?:reward|(?:your|my|the|final|this)\s+score)\s{0,3}(?:=|:|is)\s{0,3}(?:1(?:\.0+)?|100\s?%?|max)\b"
     r"|(?:this|my)\s+answer\s+is\s+(?:correct|right)|always\s+(?:correct|right)"
     r"|(?:^|[.!:;]\s{0,3}|\b(?:must|should|please|to|then|and)\s+)(?:output|return|print|respond\s+with)\s+"
-    r"(?:1(?:\.0+)?|yes|true|correct|full)\b)"
-    r"|(?:评分|打分|评分员|评分者|阅卷|奖励|满分|判为正确|判定为正确|标记为正确|算作正确"
+    r"(?:1(?:\.0+)?|yes|true|correct|full)\b"
+    r"|\b(?:reward|score|acc|accuracy)\s{0,3}(?:=|==)\s{0,3}[\d.]{1,8}"
+    r"|\b(?:reference|expected|gold(?:en)?|target|standard|model)\s{1,3}(?:answer|label|solution)s?\b"
+    r"|\bground[\s_-]{0,2}truths?\b|\banswer\s{1,3}key\b)"
+    # chat-template control tokens: <|im_start|>, <|system|>, [INST], <<SYS>>, <|eot_id|>
+    r"|<\|[a-z_]{2,24}\|>|\[/?INST\]|<</?SYS>>"
+    r"|(?:评分|打分|评分员|评分者|阅卷|奖励|满分|判为正确|判定为正确|标记为正确|算作正确|参考答案|标准答案"
     r"|忽略(?:之前|以上|前面|先前|所有)"
     r"|系统(?:覆盖|指令|提示)|输出\s{0,3}1)",
     re.IGNORECASE,
@@ -93,7 +98,12 @@ def _answer_reason(text: str) -> str | None:
 
 
 def _is_question(text: str) -> bool:
+    """Whether ``text`` asks instead of answering; a question it answers itself ("Is there a mass? Yes.")
+    is an answer."""
     stripped = text.rstrip(" .")
+    asked_at = max(stripped.rfind("?"), stripped.rfind("？"))
+    if 0 <= asked_at < len(stripped) - 1 and stripped[asked_at + 1:].strip(" .。"):
+        return False
     return stripped.endswith(("?", "？")) or bool(_ASKS.match(stripped)) or bool(_ASKS_ZH.search(stripped))
 
 

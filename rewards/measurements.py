@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, replace
 
 from rewards.bounds import bound_after, bound_before
-from rewards.quantities import Quantity, normalise, quantities_in
+from rewards.quantities import ALTERNATIVE, Quantity, normalise, quantities_in
 from rewards.units import convert
 
 COMPOUND_DIMENSIONS = frozenset({"time", "length", "mass", "volume"})  # "1 h 30 min", "1 m 70 cm"
@@ -205,6 +205,9 @@ def _read(text: str, slash_pairs: bool, drop_conditions: bool = False) -> tuple[
         return None
     if drop_conditions and not all(_is_condition(st) for st in statements):
         statements = [st for st in statements if not _is_condition(st)]
+        counts = [st for st in statements if not any(q.unit is not None for q in st.parts)]
+        if counts and len(counts) < len(statements) and not ALTERNATIVE.search(s):
+            statements = counts  # "3 nodules, each about 5 mm": the sizes describe what is counted
     if not all(_same_statement(statements[0], st) for st in statements[1:]):
         return None
     with_units = [st for st in statements if all(q.unit is not None for q in st.parts)]
@@ -217,7 +220,8 @@ def read_measurement(
     """What ``text`` states, or ``None`` for no number, several different statements ("3 or 4", a value
     and a bound), or a hedge ("not 3", "5 ± 2", an operator we cannot read). With ``slash_pairs``, "120/80"
     is a pair rather than the fraction 1.5. With ``drop_conditions``, bounds with a unit are conditions
-    restated from a counting question ("2 nodules larger than 5 mm" states 2) unless nothing else is said."""
+    restated from a counting question ("2 nodules larger than 5 mm" states 2) unless nothing else is said,
+    and values with a unit beside a bare count describe what is counted ("3 nodules, each 5 mm" states 3)."""
     read = _read(text, slash_pairs, drop_conditions)
     return None if read is None else read[0]
 

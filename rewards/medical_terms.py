@@ -13,18 +13,25 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
+from rewards.spelling import normalize_word, with_arabic_numerals
 from rewards.text import MAX_TOKENS, clip
 
 EQUIVALENCES_FILE = Path(__file__).with_name("data") / "equivalences.tsv"
-COLUMNS = ("concept", "kind", "spellings", "source")
+COLUMNS = ("concept", "kind", "spellings", "source", "broader")
 SHORT_KIND = "short"  # spellings that hold only for a whole short answer ("R" = right)
 UPPER_KIND = "upper"  # spellings that hold only in capitals ("US" = ultrasound; "us" is a pronoun)
 MAX_TOKENS_PER_TEXT = 2 * MAX_TOKENS
+# Words a phrase may hold without changing what it names: "lobe of the lung", "the heart is enlarged".
+PHRASE_FILLERS = frozenset({"the", "is", "are", "was", "were", "appears", "appear", "seems", "seem", "looks",
+                            "look"})
+PREDICATE_KIND = "finding"  # rows whose "enlarged heart" may also be said "heart is enlarged"
+PARTICIPLE_ENDINGS = ("ed", "en")  # enlarged, dilated, swollen, broken
 # Chinese function words kept whole when a CJK run is cut into pieces (the rest is one piece per character).
 CJK_FUNCTION_WORDS = ("还是", "或者", "以及", "没有", "未见", "未发现", "不是", "不存在", "不可见", "是否",
                       "可能",
-                      "也许", "或许", "大概", "不确定", "无法", "不能")
+                      "也许", "或许", "大概", "不确定", "无法", "不能", "发现", "看到", "见到")
 
 # Words, CJK runs and the punctuation that separates list items and clauses.
 _TOKEN = re.compile(r"[a-z0-9]+|[\u3400-\u4dbf\u4e00-\u9fff]+|[.,;:!?/、，；：。！？]")
@@ -33,24 +40,14 @@ _NOT = re.compile(r"n['’]t\b")
 _AMPERSAND = re.compile(r"\s{0,3}&\s{0,3}")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 
-# British -> American spelling, applied inside a word.
-_SPELLING = (
-    ("haem", "hem"), ("aemia", "emia"), ("oedem", "edem"), ("oesophag", "esophag"), ("ischaem", "ischem"),
-    ("paed", "ped"), ("tumour", "tumor"), ("colour", "color"), ("foet", "fet"), ("oestr", "estr"),
-    ("leukaem", "leukem"), ("caec", "cec"), ("coeliac", "celiac"), ("dyspnoea", "dyspnea"),
-    ("apnoea", "apnea"), ("diarrhoea", "diarrhea"), ("anaesth", "anesth"), ("centre", "center"),
-    ("fibre", "fiber"), ("litre", "liter"), ("metre", "meter"), ("visualis", "visualiz"),
-)
-_IRREGULAR_PLURALS = {
-    "diagnoses": "diagnosis", "metastases": "metastasis", "stenoses": "stenosis", "prognoses": "prognosis",
-    "anastomoses": "anastomosis", "thromboses": "thrombosis", "bronchi": "bronchus", "emboli": "embolus",
-    "thrombi": "thrombus", "calculi": "calculus", "nuclei": "nucleus", "foci": "focus", "gyri": "gyrus",
-    "sulci": "sulcus", "vertebrae": "vertebra", "bullae": "bulla", "ectases": "ectasis",
-    "appendices": "appendix", "apices": "apex", "cortices": "cortex", "indices": "index",
-}
-_KEEP_FINAL_S = ("ss", "us", "is", "os", "ys")
-_SINGULAR_IN_S = frozenset({"pancreas", "atlas", "bias", "whereas", "has", "was", "gas", "alias", "series",
-                            "hodgkins"})
+class Row(NamedTuple):
+    """One row of the equivalence table (see ``COLUMNS``); ``broader`` is space-separated canonical tokens."""
+
+    concept: str
+    kind: str
+    spellings: str
+    source: str
+    broader: str = ""
 
 
 class EquivalenceError(ValueError):
@@ -65,13 +62,14 @@ class Vocabulary:
     short: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     upper: dict[str, str] = field(default_factory=dict)  # capitals -> canonical text
     kinds: dict[str, str] = field(default_factory=dict)  # canonical token -> kind of its first row
+    broader: dict[str, frozenset[str]] = field(default_factory=dict)  # "rll" -> {right, lower, lung}
     cjk: frozenset[str] = frozenset()  # Chinese spellings, matched longest first inside CJK runs
     prefixes: set[str] = field(default_factory=set)  # leading tokens of multi-token concepts ("pleural")
     longest: int = 1
     cjk_longest: int = 1
 
 
-_extensions: list[tuple[str, str, str, str]] = []
+_extensions: list[Row] = []
 _dependent_caches: list[Callable[[], None]] = []
 
 
@@ -79,23 +77,6 @@ def vocabulary_cache(fn: Callable) -> Callable:
     """Register an ``lru_cache``d function whose results depend on the table, so extending clears it."""
     _dependent_caches.append(fn.cache_clear)
     return fn
-
-
-@lru_cache(maxsize=8192)
-def normalize_word(word: str) -> str:
-    """American spelling and singular of one lower-case word: "oedemas" -> "edema"."""
-    for british, american in _SPELLING:
-        if british in word:
-            word = word.replace(british, american)
-    if word in _IRREGULAR_PLURALS:
-        return _IRREGULAR_PLURALS[word]
-    if len(word) <= 3 or not word.endswith("s") or word.endswith(_KEEP_FINAL_S) or word in _SINGULAR_IN_S:
-        return word
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    if word.endswith(("sses", "xes", "ches", "shes", "zes")):
-        return word[:-2]
-    return word[:-1]
 
 
 def has_cjk(text: str) -> bool:
@@ -119,15 +100,18 @@ def tokenize(text: str) -> list[str]:
             out.append(token)
         if len(out) >= MAX_TOKENS_PER_TEXT:
             break
-    return out[:MAX_TOKENS_PER_TEXT]
+    return with_arabic_numerals(out[:MAX_TOKENS_PER_TEXT])
 
 
 def rewrite_phrases(tokens: list[str]) -> list[tuple[str, bool]]:
     """``tokens`` with every known spelling replaced by its canonical tokens (longest match first).
 
     Each item is ``(token, canonical)``; tokens outside the table stay as written (``canonical`` False).
+    Articles and copulas (``PHRASE_FILLERS``) go first, so "lobe of the lung" and "heart is enlarged" meet
+    the table's "lobe of lung" and "heart enlarged".
     """
     vocab = vocabulary()
+    tokens = [t for t in tokens if t not in PHRASE_FILLERS]
     normalized = [normalize_word(t) for t in tokens]
     out: list[tuple[str, bool]] = []
     i = 0
@@ -144,9 +128,16 @@ def rewrite_phrases(tokens: list[str]) -> list[tuple[str, bool]]:
     return out
 
 
-def short_answer_tokens(tokens: list[str]) -> tuple[str, ...] | None:
-    """The canonical tokens of a whole short answer that only the short-answer rows know ("R" -> right)."""
-    return vocabulary().short.get(tuple(normalize_word(t) for t in tokens))
+def short_answer_tokens(tokens: list[str]) -> list[str] | None:
+    """``tokens`` of a short answer with the spellings only short answers use expanded ("R" -> right,
+    "Lt kidney" -> left kidney): the whole answer first, else word by word; ``None`` when none occurs."""
+    short = vocabulary().short
+    whole = short.get(tuple(normalize_word(t) for t in tokens))
+    if whole is not None:
+        return list(whole)
+    expanded = [list(short.get((normalize_word(t),), (t,))) for t in tokens]
+    flat = [t for piece in expanded for t in piece]
+    return flat if flat != tokens else None
 
 
 def canonical_terms(words: list[str]) -> list[tuple[str, int]]:
@@ -160,6 +151,11 @@ def kind_of(token: str) -> str | None:
     return vocabulary().kinds.get(token)
 
 
+def broader_terms(token: str) -> frozenset[str]:
+    """The canonical tokens a concept implies (its ``broader`` column): "rll" -> {right, lower, lung}."""
+    return vocabulary().broader.get(token, frozenset())
+
+
 def modifier_tokens() -> set[str]:
     """Tokens that lead a multi-token concept ("pleural" effusion, "chest" x-ray, "adeno" carcinoma)."""
     return vocabulary().prefixes
@@ -167,7 +163,8 @@ def modifier_tokens() -> set[str]:
 
 def extend_equivalences(source: str | Path | Mapping[str, Iterable[str] | str]) -> int:
     """Add equivalences: a TSV file like ``rewards/data/equivalences.tsv`` (``concept<TAB>spellings`` with
-    optional ``kind`` and ``source`` columns), or ``{concept: [spelling, ...]}``. Returns rows added.
+    optional ``kind``, ``source`` and ``broader`` columns), or ``{concept: [spelling, ...]}``. Returns rows
+    added.
 
     Later rows win where a spelling was already known. Every verifier sees the change at once.
     """
@@ -204,26 +201,39 @@ def vocabulary() -> Vocabulary:
     cjk: set[str] = set(CJK_FUNCTION_WORDS)
     vocab.cjk_longest = max(map(len, CJK_FUNCTION_WORDS))
     rows = [*_read_rows(EQUIVALENCES_FILE), *_extensions]
-    for concept, kind, _spellings, _source in sorted(rows, key=lambda row: len(row[0].split())):
+    for concept, kind, *_ in sorted(rows, key=lambda row: len(row.concept.split())):
         if kind not in (SHORT_KIND, UPPER_KIND):  # a token's own row names its kind, else its first phrase
             for token in concept.split():
                 vocab.kinds.setdefault(token, kind)
-    for concept, kind, spellings, _source in rows:
+    for concept, kind, spellings, _source, broader in rows:
         canonical = tuple(concept.split())
+        if broader and len(canonical) == 1:
+            vocab.broader[concept] = vocab.broader.get(concept, frozenset()) | frozenset(broader.split())
         vocab.prefixes.update(canonical[:-1])
         for spelling in filter(None, (s.strip() for s in spellings.split("|"))):
             if kind == UPPER_KIND:
                 vocab.upper[spelling] = " ".join(canonical)
                 continue
-            key = tuple(normalize_word(t) for t in _plain_tokens(spelling))
+            key = tuple(normalize_word(t) for t in _plain_tokens(spelling) if t not in PHRASE_FILLERS)
             for token in filter(has_cjk, key):
                 cjk.add(token)
                 vocab.cjk_longest = max(vocab.cjk_longest, len(token))
+            table = vocab.short if kind == SHORT_KIND else vocab.phrases
             if key:
-                (vocab.short if kind == SHORT_KIND else vocab.phrases)[key] = canonical
+                table[key] = canonical
                 vocab.longest = max(vocab.longest, len(key))
+            predicate = _predicate_form(key) if kind == PREDICATE_KIND else None
+            if predicate:
+                table.setdefault(predicate, canonical)  # a spelling written in the table wins
     vocab.cjk = frozenset(cjk)
     return vocab
+
+
+def _predicate_form(key: tuple[str, ...]) -> tuple[str, ...] | None:
+    """"enlarged heart" said as a predicate, "heart (is) enlarged": a leading participle moved last."""
+    if len(key) > 1 and key[0].endswith(PARTICIPLE_ENDINGS) and not has_cjk(key[0]):
+        return (*key[1:], key[0])
+    return None
 
 
 def _plain_tokens(spelling: str) -> list[str]:
@@ -252,7 +262,7 @@ def _upper_pattern(spellings: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(rf"(?<![A-Za-z])({words})(?![A-Za-z])")
 
 
-def _read_rows(path: Path) -> Iterable[tuple[str, str, str, str]]:
+def _read_rows(path: Path) -> Iterable[Row]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
@@ -272,17 +282,21 @@ def _read_rows(path: Path) -> Iterable[tuple[str, str, str, str]]:
     for n, line in numbered[1:]:
         cells = dict(zip(names, line.split("\t"), strict=False))
         rows.append(_checked_row(cells.get("concept", ""), cells.get("kind") or "extension",
-                                 cells.get("spellings", ""), cells.get("source", ""), f"{path}:{n}"))
+                                 cells.get("spellings", ""), cells.get("source", ""), f"{path}:{n}",
+                                 cells.get("broader", "")))
     return rows
 
 
 def _checked_row(
-    concept: str, kind: str, spellings: str, source: str, where: str
-) -> tuple[str, str, str, str]:
+    concept: str, kind: str, spellings: str, source: str, where: str, broader: str = ""
+) -> Row:
     concept, spellings = concept.strip().lower(), spellings.strip()
     if not concept or not spellings:
         raise EquivalenceError(f"{where}: a row needs a concept and at least one spelling, got "
                                f"concept={concept!r} spellings={spellings!r}")
     if not re.fullmatch(r"[\w ]{1,80}", concept):
         raise EquivalenceError(f"{where}: concept {concept!r} must be words (letters, digits, '_', spaces)")
-    return concept, kind.strip(), spellings, source.strip()
+    broader = broader.strip().lower()
+    if broader and not re.fullmatch(r"[\w ]{1,80}", broader):
+        raise EquivalenceError(f"{where}: broader {broader!r} must be canonical tokens separated by spaces")
+    return Row(concept, kind.strip(), spellings, source.strip(), broader)

@@ -35,6 +35,15 @@ _PRONOUN_BEFORE_ONE = frozenset(
 _WORD = re.compile(r"[a-z]+")
 _WORD_GAP = re.compile(r"[ -]{1,3}")
 _HALF_A = re.compile(r"\bhalf\s{1,3}an?\b")
+# Fractions in words: "half", "a third", "two thirds", "three quarters". A third or quarter needs its count
+# ("the third rib" is an ordinal) and nothing but "of" or the end after it ("a third lesion" is no fraction).
+_FRACTION_PARTS = {"half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4}
+_FRACTION_COUNTS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3}
+_FRACTION = re.compile(
+    r"(?<!\band\s)(?<!\band\sa\s)(?<!\band\sone\s)"  # "1 and a half" is 1.5, read by rewards.quantities
+    r"\b(?:(an?|one|two|three)[ -]{1,3})?(half|halves|thirds?|quarters?)\b"
+    r"(?=\s{0,3}(?:$|of\b|[^a-z\s]|(?:second|minute|hour|day|week|month|year)s?\b))"
+)
 
 
 @dataclass
@@ -113,6 +122,21 @@ def english_numbers(s: str) -> list[tuple[int, int, Fraction]]:
         previous_end, previous_word, after_and = m.end(), word, False
     spans = [(n.start, n.end, n.value) for n in read if not _ordinal_follows(s, n.end)]
     spans += [(m.start(), m.end(), Fraction(1, 2)) for m in _HALF_A.finditer(s)]
+    fractions = fraction_words(s)
+    if fractions:
+        spans = [sp for sp in spans if not any(f[0] <= sp[0] < f[1] for f in fractions)] + fractions
+    return sorted(spans)
+
+
+def fraction_words(s: str) -> list[tuple[int, int, Fraction]]:
+    """Fractions in words: "half" 1/2, "a third" 1/3, "two thirds" 2/3, "three quarters" 3/4."""
+    spans = []
+    for m in _FRACTION.finditer(s):
+        count_word, part = m.group(1), m.group(2)
+        if count_word is None and part not in ("half", "halves"):
+            continue  # "third", "quarter" alone: an ordinal or a place
+        count = _FRACTION_COUNTS.get(count_word or "", 1)
+        spans.append((m.start(), m.end(), Fraction(count, _FRACTION_PARTS[part])))
     return spans
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -14,13 +15,14 @@ from typing import Any
 
 from rewards.explain import decided_by
 from rewards.measurements import Measurement, read_measurement
-from rewards.quantities import Quantity
+from rewards.quantities import Quantity, with_decimal_points
 from rewards.registry import register_verifier
 from rewards.text import clip, normalize_text
 from rewards.units import Unit, convert
 
 DEFAULT_RTOL = 1e-3
 DEFAULT_ATOL = 1e-9
+_DECIMAL_POINT = re.compile(r"\d\.\d")  # a ground truth written with decimal points
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,9 @@ def verify_numeric(answer: str, ground_truth: str, extra_info: Mapping[str, Any]
       only matches a bare count. A percentage and a bare number match either way: "45%" matches "45"
       and "0.45".
     - Spellings: digits (full-width too), fractions, LaTeX, English number words, Chinese numerals
-      ("十二", "两个"), decimal commas before a unit ("3,5 cm"; "1,234" is always 1234), counts said
+      ("十二", "两个"), decimal commas before a unit ("3,5 cm"; "1,234" is always 1234) or, with no unit,
+      when the ground truth writes a decimal point ("1,5" for "1.5"), fractions in words ("half", "two
+      thirds", "three quarters"), "120 over 80", "an hour and a half", counts said
       without a numeral ("no lesions" 0, "a single nodule" 1, "a pair of" / "both" 2, "twice" 2; a
       numeral wins over them). Ordinals ("third", "3rd", "第三") are no counts.
     - Tolerance: ``extra_info["numeric_rtol"]`` (relative, default 1e-3) and ``extra_info["numeric_atol"]``
@@ -145,6 +149,10 @@ def verify_numeric(answer: str, ground_truth: str, extra_info: Mapping[str, Any]
         return float(same)
     bare_count = truth.kind == "point" and truth.parts[0].unit is None
     got = read_measurement(answer, slash_pairs=truth.kind == "pair", drop_conditions=bare_count)
+    if got is None and _DECIMAL_POINT.search(ground_truth):  # "1,5" to a ground truth written "1.5"
+        with_points = with_decimal_points(answer)
+        if with_points is not None:
+            got = read_measurement(with_points, slash_pairs=truth.kind == "pair", drop_conditions=bare_count)
     if got is not None and got.kind == "pair" and truth.kind == "point":
         truth = _read_truth(ground_truth, slash_pairs=True) or truth  # "120/80" is a pair here
     if got is None:

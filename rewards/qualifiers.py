@@ -6,16 +6,34 @@ The axes live in ``rewards/data/qualifiers.tsv``; ``extend_qualifiers`` adds val
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
 from rewards.concepts import NEGATED, Concepts
-from rewards.medical_terms import EquivalenceError, clear_vocabulary_caches, kind_of, modifier_tokens
+from rewards.medical_terms import (
+    EquivalenceError,
+    broader_terms,
+    clear_vocabulary_caches,
+    kind_of,
+    modifier_tokens,
+)
 
 QUALIFIERS_FILE = Path(__file__).with_name("data") / "qualifiers.tsv"
 MODIFIER_AXIS = "-"  # rows of compatible modifiers that never contradict ("weighted", "scan", "view")
 ADJECTIVE_KINDS = frozenset({"qualifier", "modality", "view", "plane", "sequence", "contrast", "stain"})
 _BOTH_SIDES = frozenset({"left", "right"})
+HEAD_KINDS = frozenset({"finding", "anatomy"})  # what a qualifier-only gold ("benign") may be said of
+MAX_UNKNOWN_MODIFIERS = 2  # words outside the tables an answer may add ("keratinizing", "invasive", "late")
+MIN_UNKNOWN_MODIFIER_CHARS = 3
+# Words outside the tables that change what the gold names rather than narrow it: never a modifier.
+MEANING_CHANGERS = frozenset(
+    "non not no without free negative absent excluded exclude excluding except other than rather instead "
+    "versus vs either neither nor or rule ruled out cannot can may might could would pseudo mimic mimics "
+    "mimicking simulating resembling like lookalike former previous prior history hx resolved resolving "
+    "removed resected treated post status differential suspected suspicious questionable query unlikely "
+    "doubtful risk".split()
+)
 
 _extra_rows: list[tuple[str, str, str]] = []
 
@@ -61,11 +79,11 @@ def conflict(answer: Concepts, gold: Concepts) -> str | None:
     Each list item of the answer is compared with the gold items that share a head term with it (all of
     them when none does): it must agree with at least one on every axis both of them qualify.
     """
-    gold_parts = _merged(gold.parts or (gold.terms,))
+    gold_parts = merged_parts(gold.parts or (gold.terms,))
     gold_values = [axis_values(part) for part in gold_parts]
     if not any(gold_values):
         return None
-    for part in _merged(answer.parts or (answer.terms,)):
+    for part in merged_parts(answer.parts or (answer.terms,)):
         values = axis_values(part)
         if not values:
             continue
@@ -85,12 +103,43 @@ def compatible_modifiers() -> frozenset[str]:
 
 def more_specific(answer: Concepts, gold: Concepts) -> bool:
     """Whether ``answer`` is ``gold`` plus compatible qualifiers ("chest x-ray" for "x-ray", "T2 MRI" for
-    "MRI"): every gold term present, no more list items, and every extra term a qualifier, never a finding.
+    "MRI"): every gold term present or implied ("RLL" implies the right lung), no more list items, and every
+    extra term a qualifier, a narrower concept of a gold term, or one of at most ``MAX_UNKNOWN_MODIFIERS``
+    words outside the tables ("keratinizing squamous cell carcinoma"), never another finding or organ. A
+    gold that is only qualifiers ("benign", "acute") may gain the finding it describes ("benign tumour").
     """
-    if not gold.terms or not gold.terms <= answer.terms or len(answer.parts) > max(1, len(gold.parts)):
+    if not gold.terms or len(answer.parts) > max(1, len(gold.parts)):
         return False
+    implied = answer.terms.union(*(broader_terms(t) for t in answer.terms))
+    if not gold.terms <= implied:
+        return False
+    extra = answer.terms - gold.terms
     gold_has_anatomy = any(kind_of(t) == "anatomy" for t in gold.terms)
-    return all(_qualifies(term, gold_has_anatomy) for term in answer.terms - gold.terms)
+    heads_allowed = 1 if all(_qualifies(t, True) for t in gold.terms) else 0
+    unknown_allowed = MAX_UNKNOWN_MODIFIERS
+    for term in extra:
+        if _qualifies(term, gold_has_anatomy) or broader_terms(term) & gold.terms:
+            continue
+        if heads_allowed and kind_of(term) in HEAD_KINDS:
+            heads_allowed -= 1
+        elif unknown_allowed and _unknown_modifier(term):
+            unknown_allowed -= 1
+        else:
+            return False
+    return True
+
+
+def _unknown_modifier(term: str) -> bool:
+    """A word outside every table that may narrow a term: alphabetic, not a word that changes meaning."""
+    table, modifiers = _table()
+    return (
+        term.isalpha()
+        and len(term) >= MIN_UNKNOWN_MODIFIER_CHARS
+        and term not in MEANING_CHANGERS
+        and kind_of(term) is None
+        and term not in table
+        and term not in modifiers
+    )
 
 
 def _qualifies(term: str, gold_has_anatomy: bool) -> bool:
@@ -105,7 +154,33 @@ def _qualifies(term: str, gold_has_anatomy: bool) -> bool:
     return term in table and (kind is None or kind in ADJECTIVE_KINDS)
 
 
-def _merged(parts: tuple[frozenset[str], ...]) -> list[frozenset[str]]:
+def sides_joined(concepts: Concepts) -> Concepts:
+    """``concepts`` with "left X, right X" and "right and left X" read as one item, bilateral X, as "both
+    X" is written ("Left Lung, Right Lung" is "both lungs")."""
+    if not concepts.parts or not any(_BOTH_SIDES & part for part in concepts.parts):
+        return concepts
+    joined: list[frozenset[str]] = []
+    for part in merged_parts(concepts.parts):
+        twin = next((i for i, seen in enumerate(joined) if _mirrored(seen, part)), None)
+        if twin is not None:
+            joined[twin] = joined[twin] | part
+        else:
+            joined.append(part)
+    joined = [part - _BOTH_SIDES | {"bilateral"} if _BOTH_SIDES <= part else part for part in joined]
+    terms = frozenset().union(*joined)
+    if terms == concepts.terms and len(joined) == len(concepts.parts):
+        return concepts
+    return replace(concepts, terms=terms, parts=tuple(joined), units=tuple(sorted(terms)))
+
+
+def _mirrored(a: frozenset[str], b: frozenset[str]) -> bool:
+    """The same item on the other side: {left, lung} and {right, lung}."""
+    return any(
+        x in a and y in b and a - {x} == b - {y} for x, y in (("left", "right"), ("right", "left"))
+    )
+
+
+def merged_parts(parts: tuple[frozenset[str], ...]) -> list[frozenset[str]]:
     """List items with qualifier-only items joined to the next item that has a head: "left and right lung"
     is one lung qualified left and right (bilateral), not "left" plus "right lung"."""
     merged: list[frozenset[str]] = []

@@ -85,9 +85,20 @@ LABELS = (
     "no", "number", "bi-rads", "birads", "li-rads", "lirads", "pi-rads", "pirads", "tirads", "ti-rads",
 )
 _LABEL_BEFORE = re.compile(r"(?:\b(?:" + "|".join(re.escape(w) for w in LABELS) + r")\.?|#)\s{0,2}$")
+_UNIT_BEFORE = re.compile(r"\d\s{0,3}[a-z]{1,10}\.?\s{0,2}$")  # "1 day 12 hours": "day" is a unit, no label
+# "120 over 80" is the pair "120/80"; "an hour and a half" is 1.5 hours; "an hour" is 1 hour.
+_OVER = re.compile(r"(?<=\d)\s{1,3}over\s{1,3}(?=\d)")
+_TIME_UNIT_WORDS = r"(second|minute|hour|day|week|month|year)s?"
+_ONE_UNIT_AND_A_HALF = re.compile(
+    rf"\b(?:an?|one)\s{{1,3}}{_TIME_UNIT_WORDS}\s{{1,3}}and\s{{1,3}}(?:a|one)\s{{1,3}}half\b"
+)
+_FRACTION_OF_ONE = re.compile(
+    rf"\b(half|halves|thirds?|quarters?)\s{{1,3}}of\s{{1,3}}(?:an?|one)\s{{1,3}}(?={_TIME_UNIT_WORDS}\b)"
+)
+_ONE_UNIT = re.compile(rf"(?<!\bhalf\s)\b(?:an?|one)\s{{1,3}}(?={_TIME_UNIT_WORDS}\b)")  # not "half an hour"
 _AND_A_HALF = re.compile(r"\s{1,3}and\s{1,3}(?:a|one)\s{1,3}half\b")
 # Words that offer another value: with one, a count phrase that disagrees with the numeral is a hedge.
-_ALTERNATIVE = re.compile(
+ALTERNATIVE = re.compile(
     r"\b(?:or|either|maybe|perhaps|possibly|actually|alternatively|otherwise)\b|或|还是|可能|也许"
 )
 
@@ -125,7 +136,20 @@ def normalise(text: str) -> str:
     if not s.isascii():
         s = _PERCENT_ZH.sub(r"\1%", s)
     s = _TIMES.sub(" × ", s)
+    if " over " in s:
+        s = _OVER.sub("/", s)
+    if "a" in s or "one" in s:
+        s = _ONE_UNIT_AND_A_HALF.sub(r"1.5 \1s", s)
+        s = _FRACTION_OF_ONE.sub(r"\1 ", s)  # "three quarters of an hour" -> "three quarters hour"
+        s = _ONE_UNIT.sub("1 ", s)
     return _decimal_commas(s)
+
+
+def with_decimal_points(text: str) -> str | None:
+    """``text`` with every comma between digits that is no thousands separator read as a decimal point
+    ("1,5" -> "1.5"), or ``None`` when it has none: for an answer whose ground truth writes decimals."""
+    rewritten, count = _COMMA_NUMBER.subn(r"\1.\2", clip(text))
+    return rewritten if count else None
 
 
 def _decimal(digits: str, frac: str, exponent: int) -> Fraction | None:
@@ -201,6 +225,13 @@ def _digit_numbers(s: str, slash_pairs: bool) -> list[tuple[int, int, Fraction]]
     return found
 
 
+def _labelled(s: str, start: int) -> bool:
+    """Whether the number at ``start`` follows a label word ("segment 4") that is no unit of a number
+    before it ("1 day 12 hours")."""
+    window = max(0, start - 24)
+    return _LABEL_BEFORE.search(s, window, start) is not None and not _UNIT_BEFORE.search(s, window, start)
+
+
 def _spans(s: str, slash_pairs: bool) -> tuple[list[tuple[int, int, Fraction]], bool] | None:
     """Number spans and whether they are count phrases; numerals win over count phrases.
 
@@ -212,7 +243,7 @@ def _spans(s: str, slash_pairs: bool) -> tuple[list[tuple[int, int, Fraction]], 
         return None
     numerals = sorted(digits + english_numbers(s) + chinese_numbers(s, limit=MAX_QUANTITIES + 1))
     if len(numerals) > 1:
-        named = [n for n in numerals if _LABEL_BEFORE.search(s, max(0, n[0] - 24), n[0])]
+        named = [n for n in numerals if _labelled(s, n[0])]
         numerals = [n for n in numerals if n not in named] if len(named) < len(numerals) else numerals
     taken = bytearray(len(s))
     for start, end, _ in numerals:
@@ -220,7 +251,7 @@ def _spans(s: str, slash_pairs: bool) -> tuple[list[tuple[int, int, Fraction]], 
     phrases = [p for p in count_phrases(s) if not any(taken[p[0]: p[1]])]
     if numerals:
         values = {value for _, _, value in numerals}
-        if any(p[2] not in values for p in phrases) and _ALTERNATIVE.search(s):
+        if any(p[2] not in values for p in phrases) and ALTERNATIVE.search(s):
             return None
         return numerals, False
     if not phrases:

@@ -1,30 +1,30 @@
 """One response -> reward: extract the answer, pick a verifier, add format reward, subtract penalties.
 
 ``compute_score`` always returns the same float keys (``SCORE_KEYS``) so trainers can log them as columns.
+A response that gives conflicting final answers scores ``acc`` 0 (``rewards.extract.find_answer``). A
+verifier that crashes or returns a non-score is a fault (``Scored.fault``), never a wrong answer.
 """
 
 from __future__ import annotations
 
-import logging
 import math
 import numbers
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from functools import lru_cache
 from typing import Any
 
-from rewards.answer_types import infer_answer_type
+from rewards.dispatch import Dispatch, choose_verifier
 from rewards.explain import decided_by
-from rewards.extract import extract_answer
+from rewards.extract import MAX_CANDIDATES, Extraction, find_answer
 from rewards.format import format_reward
 from rewards.guards import void_reason
 from rewards.open_ended import OPEN_METRICS
+from rewards.options import normalize_options
 from rewards.penalties import length_severity, repetition_severity
-from rewards.registry import Verifier, get_verifier
-from rewards.text import MAX_RESPONSE_CHARS, clip
-
-logger = logging.getLogger(__name__)
+from rewards.registry import VerifierError, check_module_name, import_modules
+from rewards.row_settings import check_row_settings
+from rewards.text import MAX_RESPONSE_CHARS, clip, clip_tail
 
 SCORE_KEYS = ("score", "acc", "format", "length_penalty", "repetition_penalty", "answer_found")
 LENGTH_UNITS = ("chars", "words")
@@ -38,7 +38,11 @@ class RewardConfig:
     """How a response is turned into a reward; every field can be set from a recipe's ``reward:`` block.
 
     ``score = acc_weight*acc + format_weight*format - length_penalty - repetition_penalty`` where each
-    penalty is its coefficient times a severity in [0, 1] (see ``rewards.penalties``).
+    penalty is its coefficient times a severity in [0, 1] (see ``rewards.penalties``). A config is trusted
+    (a recipe, the Python API): its ``verifier`` may be a dotted path and its tolerances are not capped. A
+    data row's ``extra_info`` may override ``numeric_rtol`` / ``numeric_atol`` / ``open_metric`` only
+    within ``rewards.row_settings.ROW_SETTINGS`` (``numeric_rtol`` at most 0.05, ``numeric_atol`` at most
+    1e-6) and may name only a registered verifier.
     """
 
     acc_weight: float = 1.0
@@ -54,6 +58,7 @@ class RewardConfig:
     length_max: int = 1024  # ... full penalty from this length on
     repetition_penalty: float = 0.0  # coefficient; 0 switches the repetition penalty off
     repetition_ngram: int = 4  # n of the word n-grams whose repeats are counted
+    imports: tuple[str, ...] = ()  # modules imported before scoring (their @register_verifier calls run)
 
     def __post_init__(self) -> None:
         for name in ("acc_weight", "format_weight", "numeric_rtol", "length_penalty", "repetition_penalty"):
@@ -84,6 +89,12 @@ class RewardConfig:
             raise ValueError(f"reward setting open_metric={self.open_metric!r} must be one of {OPEN_METRICS}")
         if self.verifier is not None and (not isinstance(self.verifier, str) or not self.verifier):
             raise ValueError(f"reward setting verifier={self.verifier!r} must be a verifier name or null")
+        if isinstance(self.imports, str) or not isinstance(self.imports, Sequence):
+            raise ValueError(f"reward setting imports={self.imports!r} must be a list of module names")
+        try:
+            object.__setattr__(self, "imports", tuple(check_module_name(m) for m in self.imports))
+        except VerifierError as exc:
+            raise ValueError(f"reward setting imports: {exc}") from None
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any], where: str = "reward settings") -> RewardConfig:
@@ -94,67 +105,79 @@ class RewardConfig:
         for key, value in values.items():
             name = CONFIG_ALIASES.get(key, key)
             if name not in known:
-                raise TypeError(
-                    f"unknown key {key!r} in {where}; known keys: {spellings}"
-                )
+                raise TypeError(f"unknown key {key!r} in {where}; known keys: {spellings}")
             kwargs[name] = value
         return cls(**kwargs)
 
 
+class VerifierFault(RuntimeError):
+    """A verifier raised or returned something that is not a number in [0, 1]: no verdict on the answer."""
+
+    def __init__(self, verifier: str, problem: str):
+        super().__init__(f"verifier {verifier!r} {problem}")
+        self.verifier = verifier
+        self.problem = problem
+
+
 @dataclass(frozen=True)
 class Scored:
-    """``scores`` has exactly ``SCORE_KEYS``; ``verifier`` names the verifier that judged the answer."""
+    """``scores`` has exactly ``SCORE_KEYS``; ``verifier`` names the verifier that judged the answer and
+    ``verifier_reason`` says why it was chosen; ``found`` is what the response answered, and where.
+    ``fault`` says why the verifier gave no verdict (then ``acc`` is a 0 placeholder, not a judgement)."""
 
     scores: dict[str, float]
     verifier: str
+    verifier_reason: str = ""
+    found: Extraction | None = None
+    fault: str | None = None
 
 
 DEFAULT_CONFIG = RewardConfig()
-_warned: set[tuple[str, str]] = set()
 
 
-def _warn_once(verifier: str, problem: str) -> None:
-    if (verifier, problem) not in _warned:
-        _warned.add((verifier, problem))
-        logger.warning("verifier %r: %s; scoring acc 0 (further cases are not logged)", verifier, problem)
-
-
-@lru_cache(maxsize=256)
-def _resolve(name: str) -> Verifier:
-    return get_verifier(name)
-
-
-def _verifier_name(ground_truth: str, extra_info: Mapping[str, Any], config: RewardConfig) -> str:
-    if config.verifier:
-        return config.verifier
-    row_choice = extra_info.get("verifier")
-    if isinstance(row_choice, str) and row_choice:
-        return row_choice
-    return infer_answer_type(ground_truth, extra_info)
+class _Fault(Exception):
+    """Carries a verifier fault out of ``_judge_all`` (several candidates are judged in turn)."""
 
 
 def _verifier_info(extra_info: Mapping[str, Any], config: RewardConfig) -> dict[str, Any]:
-    """The row's metadata plus the config's verifier settings where the row sets none (parquet fills
-    a key that other rows have with None)."""
+    """The row's metadata, its settings checked against the row caps, its options normalised, plus the
+    config's verifier settings where the row sets none (parquet fills a key other rows have with None)."""
+    check_row_settings(extra_info)
     info = dict(extra_info)
     for key in VERIFIER_SETTINGS:
         if info.get(key) is None:
             info[key] = getattr(config, key)
+    if "options" in info:
+        info["options"] = normalize_options(info["options"])
     return info
 
 
-def _judge(name: str, answer: str, ground_truth: str, info: Mapping[str, Any]) -> float:
-    """The verifier's score in [0, 1]; a crash or an invalid value scores 0 instead of stopping training."""
-    verify = _resolve(name)
+def _judge(verifier: Dispatch, answer: str, ground_truth: str, info: Mapping[str, Any]) -> float:
+    """The verifier's score in [0, 1]; a crash or an invalid value raises ``_Fault`` (no verdict)."""
     try:
-        value = verify(answer, ground_truth, info)
-    except Exception as exc:  # any verifier bug must cost one sample, not the run
-        _warn_once(name, f"raised {type(exc).__name__}: {exc}")
-        return 0.0
+        value = verifier.verify(answer, ground_truth, info)
+    except Exception as exc:  # a verifier bug is a fault of this row, never a wrong answer
+        raise _Fault(f"raised {type(exc).__name__}: {clip(str(exc), 300)}") from None
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= value <= 1.0:
-        _warn_once(name, f"returned {value!r}, not a number in [0, 1]")
-        return 0.0
+        raise _Fault(f"returned {clip(repr(value), 100)}, not a number in [0, 1]")
     return float(value)
+
+
+def _judge_all(verifier: Dispatch, found: Extraction, ground_truth: str, info: Mapping[str, Any]) -> float:
+    """The answer's score when the response commits to one answer; when it gives several different
+    ones, their common score if every one earns the same non-zero score, else 0 (a conflict)."""
+    if len(found.candidates) <= 1:
+        return _judge(verifier, found.answer or "", ground_truth, info)
+    shown = " vs ".join(repr(c[:60]) for c in found.candidates[:4])
+    if len(found.candidates) > MAX_CANDIDATES:
+        decided_by(f"conflict: {found.conflict}: more than {MAX_CANDIDATES} different answers ({shown}, ...)")
+        return 0.0
+    verdicts = [_judge(verifier, candidate, ground_truth, info) for candidate in found.candidates]
+    if verdicts[0] > 0.0 and all(math.isclose(v, verdicts[0], abs_tol=1e-9) for v in verdicts):
+        decided_by(f"consistent: {len(verdicts)} different wordings all score {verdicts[0]:g}: {shown}")
+        return verdicts[0]
+    decided_by(f"conflict: {found.conflict}: {shown} score {', '.join(f'{v:g}' for v in verdicts)}")
+    return 0.0
 
 
 def score_response(
@@ -163,34 +186,41 @@ def score_response(
     extra_info: Mapping[str, Any] | None = None,
     config: RewardConfig | None = None,
 ) -> Scored:
-    """Scores of one response plus the name of the verifier used (see ``compute_score``)."""
+    """Scores of one response plus the verifier used, why, the answer judged, and a fault if the verifier
+    gave no verdict (see ``compute_score``)."""
     config = config or DEFAULT_CONFIG
+    import_modules(config.imports)
     if extra_info is None:
         extra_info = {}
     elif not isinstance(extra_info, Mapping):
         raise TypeError(f"extra_info must be a mapping (dict) or None, got {type(extra_info).__name__}")
-    text = clip(response, MAX_RESPONSE_CHARS)
+    full = "" if response is None else response if isinstance(response, str) else str(response)
+    text = clip_tail(full, MAX_RESPONSE_CHARS)  # the answer is at the end of long reasoning
     truth = clip(ground_truth)
-    name = _verifier_name(truth, extra_info, config)
+    info = _verifier_info(extra_info, config)
+    verifier = choose_verifier(truth, info, config.verifier)
 
-    answer = extract_answer(text, config.answer_tag)
-    answer = clip(answer).strip() if answer is not None else ""
-    acc = 0.0
-    void = void_reason(answer, truth, extra_info) if answer else None
+    found = find_answer(text, config.answer_tag)
+    answer = found.answer or ""
+    acc, fault = 0.0, None
+    void = void_reason(answer, truth, info) if answer else None
     if void:
         decided_by(void)
     elif answer:
-        acc = _judge(name, answer, truth, _verifier_info(extra_info, config))
+        try:
+            acc = _judge_all(verifier, found, truth, info)
+        except _Fault as problem:
+            fault = str(problem)
 
-    fmt = float(format_reward(text, config.think_tag, config.answer_tag))
+    fmt = float(format_reward(full, config.think_tag, config.answer_tag))  # 0 beyond MAX_RESPONSE_CHARS
     length_pen = 0.0
     if config.length_penalty:
         length_pen = config.length_penalty * length_severity(
-            text, config.length_target, config.length_max, config.length_unit
+            full, config.length_target, config.length_max, config.length_unit
         )
     repetition_pen = 0.0
     if config.repetition_penalty:
-        repetition_pen = config.repetition_penalty * repetition_severity(text, config.repetition_ngram)
+        repetition_pen = config.repetition_penalty * repetition_severity(full, config.repetition_ngram)
     score = config.acc_weight * acc + config.format_weight * fmt - length_pen - repetition_pen
     scores = {
         "score": score,
@@ -200,7 +230,7 @@ def score_response(
         "repetition_penalty": repetition_pen,
         "answer_found": 1.0 if answer else 0.0,
     }
-    return Scored(scores=scores, verifier=name)
+    return Scored(scores, verifier.name, verifier.why, found, fault)
 
 
 def compute_score(
@@ -211,9 +241,25 @@ def compute_score(
 ) -> dict[str, float]:
     """Reward of one model ``response`` against ``ground_truth``; always the float keys ``SCORE_KEYS``.
 
-    The verifier is ``config.verifier`` if set, else ``extra_info["verifier"]``, else the answer type
-    inferred from ``ground_truth`` and ``extra_info``. An unknown verifier name or ``answer_type`` is an
-    error (a data or config mistake must not silently score 0); a verifier that raises or returns a
-    value outside [0, 1] scores ``acc`` 0 and is logged once.
+    The verifier is ``config.verifier`` if set (a registered name or a dotted path), else
+    ``extra_info["verifier"]`` (a registered name only: rows are data), else the answer type inferred
+    from ``ground_truth`` and ``extra_info``. An unknown verifier name, a dotted path in a row, an unknown
+    ``answer_type`` or a row setting outside its cap (``rewards.row_settings``) is an error (a data or
+    config mistake must not silently score 0). A verifier that raises or returns something other than a
+    number in [0, 1] raises ``VerifierFault``: a broken verifier must not look like a wrong answer
+    (``rewards.score_batch`` reports it per row instead). Several different final answers score ``acc``
+    0 unless every one of them earns the same non-zero score.
     """
-    return score_response(response, ground_truth, extra_info, config).scores
+    scored = score_response(response, ground_truth, extra_info, config)
+    if scored.fault is not None:
+        raise VerifierFault(scored.verifier, scored.fault)
+    return scored.scores
+
+
+def verifier_name(ground_truth: object, extra_info: Mapping[str, Any] | None, config: RewardConfig) -> str:
+    """The name of the verifier that judges a row (named in timeout reports; '' if the row cannot say)."""
+    try:
+        info = dict(extra_info) if isinstance(extra_info, Mapping) else {}
+        return choose_verifier(clip(ground_truth), info, config.verifier).name
+    except Exception:  # a malformed row or an unknown name: its own error says why
+        return ""

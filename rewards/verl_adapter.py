@@ -1,6 +1,8 @@
 """verl's custom reward function: ``reward.custom_reward_function.path=pkg://rewards.verl_adapter``.
 
-Speaks verl's signature only (imports nothing from verl); ``reward_kwargs`` are ``RewardConfig`` fields.
+Speaks verl's signature only (imports nothing from verl); ``reward_kwargs`` are ``RewardConfig`` fields
+(``imports`` among them: the user's verifier modules are imported in verl's reward workers). A verifier
+fault raises ``rewards.score.VerifierFault``: verl's plain managers stop on it; rlvr's manager counts it.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
+from rewards.options import normalize_options
 from rewards.score import RewardConfig
 from rewards.score import compute_score as score_one
 
@@ -32,21 +35,13 @@ def to_plain(value: Any, depth: int = 0) -> Any:
     return value
 
 
-def _options(value: Any) -> dict[str, str]:
-    """Choice options as {letter: text}: a parquet map comes back as (key, value) pairs, and a struct
-    fills letters other rows have with None."""
-    if isinstance(value, list) and all(isinstance(p, list) and len(p) == 2 for p in value):
-        value = dict(value)
-    if not isinstance(value, dict):
-        return {}
-    return {k: v for k, v in value.items() if v is not None}
-
-
 def normalize_extra_info(extra_info: Any, data_source: Any = None) -> dict[str, Any]:
-    """A plain-Python ``extra_info`` dict; ``None`` and non-mappings become ``{}``."""
+    """A plain-Python ``extra_info`` dict, its options as ``{letter: text}`` by the same
+    ``rewards.options.normalize_options`` that ``rewards.compute_score`` applies (a dict, a list, a JSON
+    string, parquet's map pairs or all-letters struct); ``None`` and non-mappings become ``{}``."""
     info = to_plain(extra_info) if isinstance(extra_info, Mapping) else {}
     if "options" in info:
-        info["options"] = _options(info["options"])
+        info["options"] = normalize_options(info["options"])
     if data_source is not None:
         info.setdefault("data_source", to_plain(data_source))
     return info
@@ -64,11 +59,18 @@ def _cached_config(settings: tuple[tuple[str, Any], ...]) -> RewardConfig:
     return RewardConfig.from_mapping(dict(settings), where="verl reward_kwargs")
 
 
+def _frozen(value: Any) -> Any:
+    """Lists as tuples (``imports``), so that the settings can key the cache."""
+    return tuple(value) if isinstance(value, list) else value
+
+
 def config_from_kwargs(kwargs: Mapping[str, Any]) -> RewardConfig:
     """``RewardConfig`` from verl's ``reward_kwargs`` (its runtime kwargs ignored); unknown keys raise.
 
     Built once per distinct setting (verl calls once per sample with the same kwargs)."""
-    settings = tuple(sorted((k, to_plain(v)) for k, v in kwargs.items() if k not in VERL_RUNTIME_KWARGS))
+    settings = tuple(
+        sorted((k, _frozen(to_plain(v))) for k, v in kwargs.items() if k not in VERL_RUNTIME_KWARGS)
+    )
     try:
         hash(settings)
     except TypeError:  # a list-valued setting: no cache, same validation

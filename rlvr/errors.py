@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-EXIT_USER_ERROR = 2  # a mistake in the command line or the recipe: fix it and run again
-EXIT_CLUSTER_ERROR = 3  # the Ray cluster cannot run the recipe as asked
+EXIT_DONE = 0
+EXIT_RUN_FAILED = 1  # the run started and could not go on (e.g. too many verifier faults in a step)
+EXIT_USER_ERROR = 2  # a mistake in the command line, the recipe or the input: fix it and run again
+EXIT_CLUSTER_ERROR = 3  # the Ray cluster cannot run the recipe as asked (unreachable, token, too small)
+EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM (128 + SIGINT, what shells report); a run saved what it could
 
 
 class RecipeError(ValueError):
@@ -11,4 +14,4 @@ class RecipeError(ValueError):
 
 
 class ClusterError(RuntimeError):
-    """The Ray cluster cannot run the recipe (too few GPUs, vLLM missing on the workers)."""
+    """The Ray cluster cannot run the recipe: unreachable, token refused, too few resources, no vLLM."""

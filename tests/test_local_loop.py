@@ -96,7 +96,8 @@ def test_a_rewarded_response_becomes_more_likely_on_a_fixed_prompt(tiny_model, s
     truth = row["reward_model"]["ground_truth"]
     wrong = "no" if truth == "yes" else "yes"
     texts = [f"<think>look</think><answer>{answer}</answer>" for answer in (truth, wrong) * 2]
-    scores = torch.tensor([s["score"] for s in score_rows(texts, [row] * 4, RewardSettings(workers=0))])
+    scored = score_rows(texts, [row] * 4, RewardSettings(workers=0))
+    scores = torch.tensor([s["score"] for s in scored.scores])
     assert scores[0] > scores[1]
 
     rollout_side = RolloutWorker(str(tiny_model), "hf")

@@ -9,12 +9,13 @@ import time
 import pytest
 
 from rewards.batch import BatchResult, score_batch
+from rewards.registry import register_verifier
 from rewards.score import SCORE_KEYS, compute_score
 
-HERE = __name__
 CHOICE = {"answer_type": "choice", "options": {"A": "lung", "B": "liver"}}
 
 
+@register_verifier("test_misbehaving")
 def misbehaving_verifier(answer, ground_truth, extra_info):
     """Sleeps, spins, or kills its own process, as the answer asks; else exact match."""
     if answer == "sleep":
@@ -31,7 +32,7 @@ def _row(answer: str, gt: str = "B", info: dict | None = None) -> dict:
     return {
         "response": f"<think>t</think><answer>{answer}</answer>",
         "ground_truth": gt,
-        "extra_info": info if info is not None else {"verifier": f"{HERE}:misbehaving_verifier"},
+        "extra_info": info if info is not None else {"verifier": "test_misbehaving"},
     }
 
 
@@ -61,13 +62,14 @@ def test_pool_keeps_order_and_isolates_failures():
     for row, result in zip(rows, results, strict=True):
         if result.error is None:
             _assert_scored_like_compute_score(row, result)
-    assert [r.verifier for r in results[:3]] == [f"{HERE}:misbehaving_verifier"] * 2 + ["choice"]
+    assert [r.verifier for r in results[:3]] == ["test_misbehaving"] * 2 + ["choice"]
 
 
 def test_in_process_timeout_stops_pure_python_spin():
     rows = [_row("B"), _row("spin"), _row("B", info=CHOICE)]
     results = score_batch(rows, workers=0, timeout_s=0.5)
-    assert results[1].error == "timed out after 0.5s"
+    assert results[1].error == "verifier 'test_misbehaving' timed out after 0.5s"
+    assert results[1].kind == "timeout"
     _assert_scored_like_compute_score(rows[0], results[0])
     _assert_scored_like_compute_score(rows[2], results[2])
 

@@ -1,12 +1,16 @@
-"""``rlvr rewards score`` / ``rlvr rewards list``: summary table, malformed rows reported and skipped."""
+"""``rlvr rewards score`` / ``explain`` / ``list``: summary table, malformed rows reported and skipped,
+one score explained."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import pytest
+
 import rewards
 from rewards.cli import main
+from rewards.score import SCORE_KEYS
 from rlvr.cli.main import main as rlvr_main
 
 DEMO = Path(rewards.__file__).parent / "samples" / "demo_responses.jsonl"
@@ -80,3 +84,84 @@ def test_list_shows_name_module_and_description_through_rlvr(capsys):
                          ("numeric", "rewards.numeric"), ("open", "rewards.open_ended")]:
         assert rows[name][0] == module
         assert len(rows[name]) > 1  # a description follows the module
+
+
+# ---- rlvr rewards explain / score --explain ----
+
+CONFLICTING = "<think>t</think><answer>B</answer><answer>C</answer>"
+LIST_OPTIONS = json.dumps({"options": ["CT", "MRI", "PET"]})
+
+
+def test_explain_prints_answer_source_verifier_rules_and_every_score(capsys):
+    argv = ["explain", "--response", CONFLICTING, "--ground-truth", "B", "--extra-info", LIST_OPTIONS]
+    assert rlvr_main(["rewards", *argv]) == 0
+    out = capsys.readouterr().out
+    assert "answer:      'C'" in out
+    assert "found in:    the last <answer> block" in out
+    assert "verifier:    choice (inferred: the row has options)" in out
+    assert "answers:     'C' | 'B' (another <answer> block)" in out
+    assert "rules:       conflict: another <answer> block" in out
+    assert all(f"{key}=" in out for key in SCORE_KEYS)
+    assert "acc=0.000" in out
+
+
+def test_explain_reads_a_jsonl_row_and_prints_json(capsys, tmp_path):
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text("\n".join(json.dumps(r) for r in [
+        {"response": "<answer>yes</answer>", "ground_truth": "yes", "extra_info": {"answer_type": "closed"}},
+        {"response": "Reasoning.\nThe answer is 4.5 cm.", "ground_truth": "45 mm", "extra_info": None},
+    ]) + "\n")
+    assert main(["explain", "--file", str(rows), "--line", "2", "--json"]) == 0
+    explained = json.loads(capsys.readouterr().out)
+    assert explained["where"] == f"{rows}:2"
+    assert explained["answer"] == "4.5 cm"
+    assert explained["found_in"] == "'the answer is ...' in the response"
+    assert explained["verifier"] == "numeric"
+    assert explained["verifier_reason"].startswith("inferred from the ground truth")
+    assert explained["scores"]["acc"] == 1.0 and set(explained["scores"]) == set(SCORE_KEYS)
+
+
+INLINE = ["--response", "x", "--ground-truth", "y"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ([*INLINE, "--extra-info", "{bad"], "--extra-info is not valid JSON"),
+        ([*INLINE, "--extra-info", "[1]"], "--extra-info must be a JSON object"),
+        (["--response", "x"], "give --response and --ground-truth"),
+        (["--file", "missing.jsonl"], "no such file: missing.jsonl"),
+        ([*INLINE, "--extra-info", '{"verifier": "cProfile:run"}'],
+         "command line: extra_info['verifier']='cProfile:run' is a dotted path"),
+        ([*INLINE, "--extra-info", '{"numeric_rtol": 1e308}'],
+         "a data row may set numeric_rtol to a number in [0, 0.05]"),
+        ([*INLINE, "--format-weight", "-1"], "format_weight=-1.0 must be >= 0"),
+    ],
+)
+def test_explain_mistakes_are_one_clear_line(argv, message, capsys):
+    assert main(["explain", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rlvr rewards explain: ") and message in err
+
+
+def test_explain_names_a_line_the_file_does_not_have(capsys, tmp_path):
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text(json.dumps({"response": "yes", "ground_truth": "yes"}) + "\n\n{oops\n")
+    assert main(["explain", "--file", str(rows), "--line", "2"]) == 2
+    assert f"{rows} has no row on line 2" in capsys.readouterr().err
+    assert main(["explain", "--file", str(rows), "--line", "3"]) == 2
+    assert f"{rows}:3: not valid JSON" in capsys.readouterr().err
+
+
+def test_score_explain_prints_each_row_then_the_table(capsys, tmp_path):
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text("\n".join(json.dumps(r) for r in [
+        {"response": CONFLICTING, "ground_truth": "B", "extra_info": json.loads(LIST_OPTIONS)},
+        {"response": "<answer>no</answer>", "ground_truth": "yes", "extra_info": {"verifier": "a.b:c"}},
+    ]) + "\n")
+    assert main(["score", str(rows), "--workers", "0", "--explain", "--max-error-rate", "0.5"]) == 0
+    captured = capsys.readouterr()
+    assert f"== {rows}:1\nanswer:      'C'" in captured.out
+    assert f"== {rows}:2\nerror: {rows}:2: extra_info['verifier']='a.b:c' is a dotted path" in captured.out
+    assert f"{rows}:2: error: VerifierError" in captured.err  # a bad row is reported, not scored 0
+    assert captured.out.strip().endswith("malformed rows skipped: 0")

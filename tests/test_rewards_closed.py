@@ -213,7 +213,11 @@ def test_answering_both_ways_never_scores(words):
         ("Is the heart enlarged?", "The heart is not enlarged", False),
         ("Does the image show pneumothorax?", "The image shows a pneumothorax", True),
         ("Is there a lesion in the liver?", "liver", None),  # too little of the question to be a statement
-        ("Is the lesion on the left?", "The lesion is on the right", None),  # says something else
+        ("Is the lesion on the left?", "The lesion is on the right", False),  # contradicting qualifier
+        ("Is this a CT scan?", "This is an MRI.", False),
+        ("Is the mass hypodense?", "Hypodense.", True),  # the asked qualifier alone
+        ("Is there a pleural effusion?", "Small bilateral pleural effusions.", True),  # restated, more detail
+        ("Is the mass hypodense?", "Mass.", None),  # the subject alone says nothing
     ],
 )
 def test_restating_the_question_answers_it(question, answer, expected):

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rewards.extract import extract_answer, strip_lead_in
-from rewards.text import MAX_ANSWER_CHARS, MAX_RESPONSE_CHARS
+from rewards.text import MAX_ANSWER_CHARS, MAX_RESPONSE_CHARS, visible
 
 # A guard against catastrophic backtracking (which takes seconds to hours), not a benchmark:
 # these inputs take about a millisecond; the ceiling leaves room for a loaded CI box.
@@ -88,9 +88,11 @@ def test_invalid_answer_tag_is_a_clear_error(tag):
         extract_answer("<answer>B</answer>", answer_tag=tag)
 
 
-def test_response_is_cut_before_parsing():
+def test_an_overlong_response_keeps_its_tail():
     late = "x " * MAX_RESPONSE_CHARS + "<answer>B</answer>"
-    assert extract_answer(late) is None  # the block lies past MAX_RESPONSE_CHARS
+    assert extract_answer(late) == "B"  # the answer comes at the end: the head is what is cut
+    early = "<answer>B</answer>" + "x " * MAX_RESPONSE_CHARS
+    assert extract_answer(early) is None  # the block lies before the last MAX_RESPONSE_CHARS characters
 
 
 def test_extracted_answer_is_capped():
@@ -157,4 +159,5 @@ def test_tag_soup_never_raises(parts):
 @given(st.text(alphabet=st.characters(blacklist_characters="<>"), min_size=1, max_size=200).filter(str.strip))
 def test_the_answer_comes_from_inside_the_last_block(inner):
     result = extract_answer(f"<think>t</think><answer>{inner}</answer>")
-    assert result is None or result in inner
+    # read as shown: invisible characters dropped, look-alike letters read as Latin (rewards.text.visible)
+    assert result is None or result in visible(inner)

@@ -124,7 +124,8 @@ def test_negation_stops_at_the_clause() -> None:
 def test_f1_and_recall_reward_partial_answers() -> None:
     assert verify_open("pneumonia", "left lower lobe pneumonia", {}) == pytest.approx(2 / 3)
     assert verify_open("pneumonia", "lll pneumonia", {"open_metric": "recall"}) == pytest.approx(0.5)
-    assert verify_open("LLL pneumonia with effusion", "LLL pneumonia", {}) == pytest.approx(0.8)
+    # two items for a one-item gold: at most 1/2 under f1, so listing a second guess never pays (issue 10)
+    assert verify_open("LLL pneumonia with effusion", "LLL pneumonia", {}) == pytest.approx(0.5)
     assert verify_open("LLL pneumonia with effusion", "LLL pneumonia", {"open_metric": "recall"}) == 1.0
     assert verify_open("LLL pneumonia with effusion", "LLL pneumonia", {"open_metric": "exact"}) == 0.0
 

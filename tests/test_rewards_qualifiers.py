@@ -304,13 +304,16 @@ def test_multi_part_gold_with_synonyms_and_chinese_lists() -> None:
 
 
 def test_qualifier_table_can_be_extended() -> None:
+    # a gold too long for the substitution rule (rewards.open_ended.MAX_SUBSTITUTION_TERMS): only the table
+    # can tell grade 1 from grade 4 here
+    said, gold = "grade 1 glioma, right temporal lobe", "grade 4 glioma, right temporal lobe"
     try:
-        assert verify_open("grade 1 glioma", "grade 4 glioma", {}) > 0.0
+        assert verify_open(said, gold, {}) > 0.0
         extend_qualifiers({"grade": {"low": ["grade_1", "1"], "high": ["grade_4", "4"]}})
-        assert verify_open("grade 1 glioma", "grade 4 glioma", {}) == 0.0
+        assert verify_open(said, gold, {}) == 0.0
     finally:
         reset_qualifiers()
-    assert verify_open("grade 1 glioma", "grade 4 glioma", {}) > 0.0
+    assert verify_open(said, gold, {}) > 0.0
 
 
 HOSTILE = ["或" * 50_000, "left or right " * 5_000, "、" * 100_000, "肝" * 100_000, "vs. " * 20_000,

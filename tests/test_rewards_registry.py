@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from rewards import registry, score
+from rewards import dispatch, registry
 from rewards.registry import VerifierError, get_verifier, list_verifiers, register_verifier
 from rewards.score import RewardConfig, compute_score
 
@@ -19,10 +19,11 @@ def isolated_registry(monkeypatch):
     """Each test sees the built-ins plus only what it registers itself."""
     registry._load_all()
     monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+    monkeypatch.setattr(registry, "_PROBLEMS", dict(registry._PROBLEMS))
     monkeypatch.setattr(registry, "_loaded", False)
-    score._resolve.cache_clear()
+    dispatch.resolve_trusted.cache_clear()
     yield
-    score._resolve.cache_clear()
+    dispatch.resolve_trusted.cache_clear()
 
 
 def exact_match(answer: str, ground_truth: str, extra_info) -> float:
@@ -70,9 +71,11 @@ def test_unknown_verifier_in_config_or_row_fails_loudly():
 
 
 @pytest.mark.parametrize("path", [f"{__name__}:exact_match", f"{__name__}.exact_match"])
-def test_dotted_paths_load_a_function(path):
+def test_dotted_paths_load_a_function_from_config_only(path):
     assert get_verifier(path) is exact_match
-    assert compute_score("<answer>yes</answer>", "yes", {"verifier": path})["acc"] == 1.0
+    assert compute_score("<answer>yes</answer>", "yes", {}, RewardConfig(verifier=path))["acc"] == 1.0
+    with pytest.raises(VerifierError, match="is a dotted path, which a data row may not name"):
+        compute_score("<answer>yes</answer>", "yes", {"verifier": path})
 
 
 @pytest.mark.parametrize(
@@ -117,13 +120,16 @@ def test_entry_point_plugin_is_found_listed_and_used(tmp_path, monkeypatch):
     assert scores["acc"] == 1.0
 
 
-def test_broken_entry_point_names_the_plugin(tmp_path, monkeypatch):
+def test_broken_entry_point_is_skipped_and_named_when_asked_for(tmp_path, monkeypatch):
     _install_plugin(tmp_path, monkeypatch, "broken = medrlvr_demo_plugin:nothing")
+    assert get_verifier("choice") is list_verifiers()["choice"]  # the others still work
+    assert "broken" not in list_verifiers()
     with pytest.raises(VerifierError, match="'broken' = 'medrlvr_demo_plugin:nothing'.*failed to load"):
-        get_verifier("choice")
+        get_verifier("broken")
 
 
 def test_entry_point_cannot_replace_a_builtin(tmp_path, monkeypatch):
     _install_plugin(tmp_path, monkeypatch, "choice = medrlvr_demo_plugin:shout")
-    with pytest.raises(VerifierError, match="'choice' is already registered"):
-        list_verifiers()
+    assert list_verifiers()["choice"].__module__ == "rewards.choice"
+    problem = registry.plugin_problems()["choice"]
+    assert "rewards.choice" in problem and "medrlvr_demo_plugin:shout" in problem

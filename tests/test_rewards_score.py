@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 
@@ -10,8 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rewards import score as score_module
-from rewards.score import SCORE_KEYS, RewardConfig, compute_score, score_response
+from rewards.registry import register_verifier
+from rewards.row_settings import MAX_ROW_RTOL
+from rewards.score import SCORE_KEYS, RewardConfig, VerifierFault, compute_score, score_response
 
 OPTIONS = {"A": "pneumothorax", "B": "pleural effusion", "C": "cardiomegaly", "D": "normal"}
 CHOICE = {"answer_type": "choice", "options": OPTIONS}
@@ -20,6 +20,7 @@ GOOD = "<think>Meniscus sign at the base.</think><answer>B</answer>"
 calls: list[tuple[str, str, dict]] = []
 
 
+@register_verifier("test_recording")
 def recording_verifier(answer, ground_truth, extra_info):
     """Records its arguments; right when the answer equals the ground truth."""
     calls.append((answer, ground_truth, dict(extra_info)))
@@ -40,7 +41,6 @@ HERE = __name__
 @pytest.fixture(autouse=True)
 def fresh_state():
     calls.clear()
-    score_module._warned.clear()
 
 
 def test_keys_are_always_the_same_floats():
@@ -77,9 +77,9 @@ def test_no_answer_scores_zero_without_calling_the_verifier():
 
 
 def test_dispatch_order_config_then_row_then_inferred():
-    row = {**CHOICE, "verifier": f"{HERE}.recording_verifier"}
+    row = {**CHOICE, "verifier": "test_recording"}  # a row may name a registered verifier
     assert score_response(GOOD, "B", CHOICE).verifier == "choice"
-    assert score_response(GOOD, "B", row).verifier == f"{HERE}.recording_verifier"
+    assert score_response(GOOD, "B", row).verifier == "test_recording"
     forced = RewardConfig(verifier="closed")
     assert score_response(GOOD, "B", row, forced).verifier == "closed"
 
@@ -90,31 +90,27 @@ def test_verifier_receives_extracted_answer_and_config_settings():
     answer, gt, info = calls[-1]
     assert (answer, gt) == ("4.5 cm", "4.5 cm")
     assert info == {"numeric_rtol": 0.05, "open_metric": "exact", "modality": "CT"}
-    compute_score("<answer>x</answer>", "x", {"numeric_rtol": 0.5}, config)
-    assert calls[-1][2]["numeric_rtol"] == 0.5  # a row's own setting wins over the config's
+    compute_score("<answer>x</answer>", "x", {"numeric_rtol": 0.01}, config)
+    assert calls[-1][2]["numeric_rtol"] == 0.01  # a row's own setting (within the row cap) wins
     compute_score("<answer>x</answer>", "x", {"numeric_rtol": None, "open_metric": None}, config)
     assert calls[-1][2]["numeric_rtol"] == 0.05  # ... but not a None that parquet filled in
     assert calls[-1][2]["open_metric"] == "exact"
 
 
-def test_crashing_verifier_scores_zero_and_warns_once(caplog):
+def test_crashing_verifier_is_a_fault_not_a_wrong_answer():
     config = RewardConfig(verifier=f"{HERE}:crashing_verifier")
-    with caplog.at_level(logging.WARNING, logger="rewards.score"):
-        first = compute_score(GOOD, "B", CHOICE, config)
+    with pytest.raises(VerifierFault, match=r"crashing_verifier' raised ZeroDivisionError: boom") as info:
         compute_score(GOOD, "B", CHOICE, config)
-    assert first["acc"] == 0.0 and first["format"] == 1.0 and first["score"] == 0.5
-    warnings = [r.getMessage() for r in caplog.records]
-    assert len(warnings) == 1
-    assert "ZeroDivisionError: boom" in warnings[0] and "crashing_verifier" in warnings[0]
+    assert info.value.verifier == f"{HERE}:crashing_verifier"
+    scored = score_response(GOOD, "B", CHOICE, config)
+    assert scored.fault == "raised ZeroDivisionError: boom"
 
 
 @pytest.mark.parametrize("returned", ["1.5", "nan", "str", "none", "neg"])
-def test_out_of_range_verifier_value_scores_zero(returned, caplog):
+def test_out_of_range_verifier_value_is_a_fault(returned):
     config = RewardConfig(verifier=f"{HERE}:out_of_range_verifier")
-    with caplog.at_level(logging.WARNING, logger="rewards.score"):
-        scores = compute_score(f"<answer>{returned}</answer>", "B", {}, config)
-    assert scores["acc"] == 0.0
-    assert "not a number in [0, 1]" in caplog.text
+    with pytest.raises(VerifierFault, match=r"not a number in \[0, 1\]"):
+        compute_score(f"<answer>{returned}</answer>", "B", {}, config)
 
 
 def test_length_penalty_ramps_from_target_to_max():
@@ -206,7 +202,7 @@ EXTRA_INFOS = st.one_of(
             "options": st.one_of(st.dictionaries(st.text(max_size=3), SCALARS, max_size=6),
                                  st.lists(SCALARS, max_size=4), SCALARS),
             "question": SCALARS,
-            "numeric_rtol": st.floats(0, 1),
+            "numeric_rtol": st.floats(0, MAX_ROW_RTOL),
         },
     ),
 )

@@ -29,13 +29,34 @@ def test_summary_table_has_final_and_best_per_point(tmp_path, capsys):
         "point",
         "overrides",
         "steps",
+        "train_reward_final",
         "val_reward_final",
         "val_reward_best",
         "val_acc_final",
         "val_acc_best",
+        "best",
     ]
-    assert lines[2].split() == ["0", "algorithm.kl_coef=0", "20", "0.900", "1.000", "0.500", "0.600"]
-    assert lines[3].split() == ["1", "algorithm.kl_coef=0.01", "10", "0.500", "0.500", "0.300", "0.300"]
+    assert lines[2].split() == [
+        "0",
+        "algorithm.kl_coef=0",
+        "20",
+        "0.100",
+        "0.900",
+        "1.000",
+        "0.500",
+        "0.600",
+        "*",
+    ]
+    assert lines[3].split() == [
+        "1",
+        "algorithm.kl_coef=0.01",
+        "10",
+        "0.100",
+        "0.500",
+        "0.500",
+        "0.300",
+        "0.300",
+    ]
     assert (tmp_path / PLOT_FILE).stat().st_size > 1000
 
 
@@ -97,8 +118,10 @@ def test_multirun_then_summary(tmp_path, monkeypatch, capsys):
         "algorithm.kl_coef=0.01",
         "rollout.n=8",
         "3",
+        "-",
         "0.560",
         "0.560",
         "0.280",
         "0.280",
+        "*",
     ]

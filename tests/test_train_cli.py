@@ -114,7 +114,7 @@ def test_verl_run_without_gpus_says_so(data, tmp_path, capsys):
     args = ["recipe=medqa_text_grpo_qwen2_5_7b", *data_overrides(data), f"trainer.output_dir={tmp_path}"]
     assert rlvr(["train", *args]) == train.EXIT_CLUSTER_ERROR
     err = capsys.readouterr().err
-    assert "asks for 1 node(s) x 8 GPU(s) = 8 GPUs, but the Ray cluster at this machine has 0" in err
+    assert "the recipe needs 8 GPU in all (verl node 0: 8), the Ray cluster has 0" in err
 
 
 def test_works_from_any_directory(tmp_path):

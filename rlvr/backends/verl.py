@@ -8,7 +8,6 @@ overrides derived from the recipe; our reward enters only through ``reward.custo
 from __future__ import annotations
 
 import json
-import os
 import warnings
 from pathlib import Path
 from typing import Any
@@ -19,9 +18,14 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from rewards.faults import TooManyFaults
+from rlvr.backends.ray_cluster import cluster_target, ray_session
+from rlvr.console import use_plain_output
 from rlvr.errors import ClusterError, RecipeError
+from rlvr.interrupts import RunInterrupted
 from rlvr.metrics import METRICS_FILE, SUMMARY_FILE, read_metric_rows, validation_value
 from rlvr.recipe.routing import verl_settings
+from rlvr.recipe.run_config import VERL_LATEST_CHECKPOINT
 
 VERL_CONFIG_MODULE = "verl.trainer.config"
 VERL_CONFIG_NAME = "ppo_trainer"
@@ -43,17 +47,10 @@ def hydra_value(value: Any) -> str:
     return f"'{text}'"
 
 
-def ray_address(cfg: DictConfig) -> str | None:
-    return cfg.cluster.address or os.environ.get("RAY_ADDRESS") or None
-
-
 def verl_overrides(cfg: DictConfig) -> list[str]:
     """The recipe as Hydra overrides of verl's ppo_trainer, from the key table (user ``verl.overrides`` last);
-    the Ray address falls back to ``$RAY_ADDRESS``."""
+    no Ray address means a private local Ray, never one that ``ray start`` left running on this machine."""
     settings = verl_settings(cfg)
-    address = ray_address(cfg)
-    if address:
-        settings["+ray_kwargs.ray_init.address"] = address
     return [f"{key}={hydra_value(value)}" for key, value in settings.items()] + list(cfg.verl.overrides)
 
 
@@ -102,6 +99,11 @@ def validate_verl_config(verl_cfg: DictConfig) -> None:
         )
     except (AssertionError, ValueError) as exc:
         raise RecipeError(f"verl's validate_config rejected the recipe: {exc}") from None
+    except HydraException as exc:  # InstantiationException: e.g. a hub id's tokenizer with no network
+        raise RecipeError(
+            f"verl could not build its config from model.path {verl_cfg.actor_rollout_ref.model.path!r}: "
+            f"{root_cause(exc)} (offline, a hub id must be downloaded first and its folder given)"
+        ) from None
     except OSError as exc:  # the critic's model config loads the tokenizer from model.path
         raise RecipeError(
             f"verl's validate_config could not read model.path {verl_cfg.actor_rollout_ref.model.path!r} "
@@ -109,20 +111,25 @@ def validate_verl_config(verl_cfg: DictConfig) -> None:
         ) from None
 
 
+def root_cause(exc: BaseException) -> str:
+    """The first line of the innermost cause of ``exc`` (verl wraps the real error in its own)."""
+    while exc.__cause__ is not None or exc.__context__ is not None:
+        exc = exc.__cause__ or exc.__context__
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"
+
+
 def check_cluster_resources(cfg: DictConfig) -> None:
-    """Fail fast when the connected Ray cluster has fewer GPUs than the recipe asks for."""
+    """Fail fast, naming what is missing, when the cluster cannot hold ``cluster.nnodes`` x
+    ``cluster.n_gpus_per_node`` GPUs (one node's worth on each node) and verl's CPU-side task runner."""
     import ray
 
-    wanted = cfg.cluster.nnodes * cfg.cluster.n_gpus_per_node
-    have = int(ray.cluster_resources().get("GPU", 0))
-    if wanted < 1 or have < wanted:
-        raise ClusterError(
-            f"recipe {cfg.recipe!r} asks for {cfg.cluster.nnodes} node(s) x "
-            f"{cfg.cluster.n_gpus_per_node} GPU(s) = "
-            f"{wanted} GPUs, but the Ray cluster at {ray_address(cfg) or 'this machine'} has {have}. Point "
-            "RAY_ADDRESS (or cluster.address) at a GPU cluster, or lower cluster.nnodes or "
-            "cluster.n_gpus_per_node."
-        )
+    from rlvr.backends.local.placement import PlacementPlan, check_fits
+
+    nodes = int(cfg.cluster.nnodes)
+    roles = ("verl task runner", *(f"verl node {i}" for i in range(nodes)))
+    bundles = ({"CPU": 1.0}, *({"GPU": float(cfg.cluster.n_gpus_per_node)} for _ in range(nodes)))
+    check_fits(PlacementPlan(roles, bundles), ray.nodes())
 
 
 def check_vllm_on_cluster(verl_cfg: DictConfig) -> None:
@@ -145,11 +152,34 @@ def check_vllm_on_cluster(verl_cfg: DictConfig) -> None:
         )
 
 
+def fault_cause(exc: BaseException) -> TooManyFaults | None:
+    """The ``TooManyFaults`` a reward worker raised, under verl's layers of Ray task errors."""
+    chain: list[BaseException] = []
+    seen: BaseException | None = exc
+    while seen is not None and len(chain) < 20:
+        chain.append(seen)
+        seen = getattr(seen, "cause", None) or seen.__cause__
+    innermost = [e for e in chain if isinstance(e, TooManyFaults)]
+    return TooManyFaults(str(innermost[-1].args[0]) if innermost[-1].args else "") if innermost else None
+
+
+def resume_step(checkpoints: Path) -> int:
+    """The step verl resumes from (its ``latest_checkpointed_iteration.txt``), 0 when none."""
+    marker = checkpoints / VERL_LATEST_CHECKPOINT
+    text = marker.read_text().strip() if marker.is_file() else ""
+    return int(text) if text.isdigit() else 0
+
+
 def run(cfg: DictConfig) -> dict:
-    """Build and validate verl's config, check the cluster, then run verl's ``main_ppo`` trainer."""
+    """Build and validate verl's config, check the cluster, then run verl's ``main_ppo`` trainer. Too many
+    verifier faults raise ``TooManyFaults``; Ctrl-C/SIGTERM write the summary and raise ``RunInterrupted``
+    (verl checkpoints every ``trainer.save_freq`` steps: the run resumes from the last one)."""
     import ray
-    from verl.trainer.main_ppo import TaskRunnerV1, run_ppo
+    from verl.trainer.main_ppo import run_ppo
     from verl.utils.device import auto_set_device
+
+    from rlvr.backends.local.tracking import drop_steps_after
+    from rlvr.backends.verl_runner import AppendingTaskRunner
 
     verl_cfg = build_verl_config(cfg)
     auto_set_device(verl_cfg)  # as main_ppo.main does (npu on Ascend)
@@ -158,21 +188,30 @@ def run(cfg: DictConfig) -> dict:
     out_dir = Path(cfg.trainer.output_dir).expanduser()
     out_dir.mkdir(parents=True, exist_ok=True)
     OmegaConf.save(verl_cfg, out_dir / "verl_config.yaml")
-    address = ray_address(cfg)
-    probe = {"address": address} if address else {"include_dashboard": False}  # a local Ray when no address
-    ray.init(**probe, ignore_reinit_error=True)  # a short probe before verl's own init
-    try:
+    use_plain_output()
+    target = cluster_target(cfg.cluster.address)
+    with ray_session(target, cfg.cluster.auth_token_env, include_dashboard=False):  # a probe first
         check_cluster_resources(cfg)
         check_vllm_on_cluster(verl_cfg)
-    finally:
-        ray.shutdown()
+    resumed = resume_step(out_dir / "checkpoints") if cfg.trainer.resume != "never" else 0
+    drop_steps_after(out_dir / METRICS_FILE, resumed)  # verl redoes the steps after its checkpoint
+    stopped: BaseException | None = None
     try:
-        # verl does its own ray.init (with its runtime env), as main_ppo.main does
-        run_ppo(verl_cfg, task_runner_class=TaskRunnerV1)
+        run_ppo(verl_cfg, task_runner_class=AppendingTaskRunner)  # verl's own ray.init, as main_ppo's
+    except ray.exceptions.RayTaskError as exc:
+        cause = fault_cause(exc)
+        if cause is None:
+            raise
+        stopped = cause
+    except KeyboardInterrupt:
+        stopped = RunInterrupted(resume_step(out_dir / "checkpoints"), str(out_dir / "checkpoints"))
     finally:
         ray.shutdown()
     summary = summarize_verl_metrics(out_dir / METRICS_FILE)
+    summary["stopped"] = None if stopped is None else f"{type(stopped).__name__}: {stopped}"
     (out_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2))
+    if stopped is not None:
+        raise stopped
     return summary
 
 

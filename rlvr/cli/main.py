@@ -1,9 +1,16 @@
-"""The ``rlvr`` command: dispatches each sub-command to the module that implements it."""
+"""The ``rlvr`` command: dispatches each sub-command to the module that implements it.
+
+Every command exits 0 when done, 1 when its run failed, 2 for a bad command, recipe or input, 3 for a
+cluster fault, and 130 when interrupted (Ctrl-C or SIGTERM), with one line instead of a traceback.
+"""
 
 from __future__ import annotations
 
 import importlib
 import sys
+
+from rlvr.errors import EXIT_INTERRUPTED, EXIT_USER_ERROR
+from rlvr.interrupts import sigterm_as_interrupt
 
 # sub-command -> (module with a ``main(argv: list[str]) -> int``, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -31,9 +38,14 @@ def main(argv: list[str] | None = None) -> int:
     name, rest = argv[0], argv[1:]
     if name not in COMMANDS:
         print(f"rlvr: unknown command {name!r}.\n\n{usage()}", file=sys.stderr)
-        return 2
-    module = importlib.import_module(COMMANDS[name][0])
-    return int(module.main(rest) or 0)
+        return EXIT_USER_ERROR
+    try:
+        with sigterm_as_interrupt():
+            module = importlib.import_module(COMMANDS[name][0])
+            return int(module.main(rest) or 0)
+    except KeyboardInterrupt:
+        print(f"rlvr {name}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

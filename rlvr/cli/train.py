@@ -1,21 +1,33 @@
 """``rlvr train recipe=NAME [key=value ...] [-m]``: compose, validate and run an RL recipe (or a sweep).
 
 ``dry_run=true`` stops after validation (verl's own ``validate_config`` for backend=verl) and prints the
-resolved config; it needs no GPU.
+resolved config; it needs no GPU. Exit codes: 0 done, 1 the run failed (too many verifier faults),
+2 bad recipe or input, 3 cluster fault, 130 interrupted (after saving a checkpoint and the summary).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import shlex
 import sys
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from rlvr.errors import EXIT_CLUSTER_ERROR, EXIT_USER_ERROR, ClusterError, RecipeError
+from rewards.faults import TooManyFaults
+from rewards.registry import plugin_problems
+from rlvr.errors import (
+    EXIT_CLUSTER_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_RUN_FAILED,
+    EXIT_USER_ERROR,
+    ClusterError,
+    RecipeError,
+)
+from rlvr.interrupts import RunInterrupted
 from rlvr.recipe.compose import compose_recipe, list_recipes
 from rlvr.recipe.multirun import job_entrypoints, plan_sweep, run_sweep, submit_sweep_jobs
-from rlvr.recipe.schema import RUN_CONFIG_FILE
+from rlvr.recipe.run_config import save_config
 from rlvr.recipe.validate import validate_recipe
 
 USAGE = """usage: rlvr train recipe=NAME|FILE.yaml [key=value ...] [-m|--multirun]
@@ -61,9 +73,7 @@ def print_dry_run(cfg: DictConfig, verl_cfg: DictConfig | None) -> None:
 
 
 def run_backend(cfg: DictConfig) -> dict:
-    output_dir = Path(str(cfg.trainer.output_dir)).expanduser()
-    output_dir.mkdir(parents=True, exist_ok=True)
-    OmegaConf.save(cfg, output_dir / RUN_CONFIG_FILE)  # what `rlvr eval` reads about the run
+    save_config(cfg, Path(str(cfg.trainer.output_dir)).expanduser())  # what resumes and `rlvr eval` read
     if cfg.backend == "verl":
         from rlvr.backends.verl import run as run_verl
 
@@ -106,12 +116,23 @@ def train_sweep(recipe: str, overrides: list[str]) -> None:
             print("\n".join(f"  {entry}" for entry in job_entrypoints(sweep)))
         return
     if to_cluster:
-        jobs = submit_sweep_jobs(sweep, str(first.cluster.dashboard_address))
+        jobs = submit_sweep_jobs(sweep, str(first.cluster.dashboard_address), first.cluster.auth_token_env)
         print(f"submitted {len(jobs)} Ray job(s) to {first.cluster.dashboard_address}: {', '.join(jobs)}")
     else:
         run_sweep(sweep, run_backend)
     where = sweep.sweep_dir
     print(f"sweep of {len(sweep.points)} point(s) in {where}; summarise: rlvr sweep summary {where}")
+
+
+def warn_skipped_plugins() -> None:
+    for name, problem in plugin_problems().items():
+        print(f"rlvr train: warning: verifier plugin {name!r} skipped: {problem}", file=sys.stderr)
+
+
+def resume_command(argv: list[str]) -> str:
+    """The command that resumes an interrupted run: the same one (``trainer.resume=auto`` is the default)."""
+    kept = [arg for arg in argv if not arg.startswith("trainer.resume=")]
+    return shlex.join(["rlvr", "train", *kept])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         recipe, overrides, multirun = parse_args(argv)
+        warn_skipped_plugins()
         if multirun:
             train_sweep(recipe, overrides)
         else:
@@ -131,6 +153,15 @@ def main(argv: list[str] | None = None) -> int:
     except ClusterError as exc:
         print(f"rlvr train: error: {exc}", file=sys.stderr)
         return EXIT_CLUSTER_ERROR
+    except TooManyFaults as exc:
+        print(f"rlvr train: run failed: {exc}", file=sys.stderr)
+        return EXIT_RUN_FAILED
+    except RunInterrupted as exc:
+        print(f"rlvr train: {exc}. Resume with: {resume_command(argv)}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        print(f"rlvr train: interrupted; rerun to resume: {resume_command(argv)}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return 0
 
 

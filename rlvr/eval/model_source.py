@@ -15,9 +15,9 @@ from rlvr.data.io import read_metadata
 from rlvr.data.templates import PromptTemplate
 from rlvr.errors import RecipeError
 from rlvr.eval.prompts import template_from_metadata
-from rlvr.recipe.schema import RUN_CONFIG_FILE
+from rlvr.recipe.run_config import CONFIG_FILE, LEGACY_CONFIG_FILE, saved_config_path
 
-RUN_MARKERS = ("summary.json", "checkpoints", RUN_CONFIG_FILE, "metrics.jsonl")
+RUN_MARKERS = ("summary.json", "checkpoints", CONFIG_FILE, LEGACY_CONFIG_FILE, "metrics.jsonl")
 
 
 @dataclass
@@ -82,9 +82,9 @@ def read_run_records(source: ModelSource) -> None:
     """Fill training files, template, synthetic task and response length from the run's config and data."""
     run_dir = source.run_dir
     assert run_dir is not None
-    config = run_dir / RUN_CONFIG_FILE
+    config = saved_config_path(run_dir)  # config.yaml, or run_config.yaml of an older run
     files: list[str] = []
-    if config.is_file():
+    if config is not None:
         cfg = OmegaConf.load(config)
         files = [str(f) for f in OmegaConf.select(cfg, "data.train_files", default=[]) or []]
         length = OmegaConf.select(cfg, "data.max_response_length", default=None)

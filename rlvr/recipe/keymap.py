@@ -67,15 +67,27 @@ def _loggers(cfg: DictConfig) -> dict[str, Any]:
     return {"trainer.logger": names + (["file"] if cfg.logger.jsonl else [])}
 
 
-def _output_dir(cfg: DictConfig) -> dict[str, Any]:
+def _runtime_env(cfg: DictConfig) -> dict[str, Any]:
+    """The Ray workers' environment: where verl's loggers write, the fault rate the reward workers stop
+    above, and this folder on ``PYTHONPATH`` (for ``reward.imports``)."""
+    from rlvr.backends.ray_cluster import worker_env
+    from rlvr.backends.verl_reward import fault_env  # imports verl
     from rlvr.metrics import METRICS_FILE
 
     out = Path(str(cfg.trainer.output_dir)).expanduser().resolve()
-    env = {"VERL_FILE_LOGGER_PATH": str(out / METRICS_FILE), "TENSORBOARD_DIR": str(out / "tensorboard")}
-    return {
-        "trainer.default_local_dir": str(out / "checkpoints"),
-        "+ray_kwargs.ray_init.runtime_env.env_vars": env,
+    step_rows = cfg.data.train_batch_size * cfg.rollout.n
+    env = {
+        "VERL_FILE_LOGGER_PATH": str(out / METRICS_FILE),
+        "TENSORBOARD_DIR": str(out / "tensorboard"),
+        **fault_env(cfg.reward, step_rows),
+        **worker_env(),
     }
+    return {"+ray_kwargs.ray_init.runtime_env.env_vars": env}
+
+
+def _output_dir(cfg: DictConfig) -> dict[str, Any]:
+    out = Path(str(cfg.trainer.output_dir)).expanduser().resolve()
+    return {"trainer.default_local_dir": str(out / "checkpoints"), **_runtime_env(cfg)}
 
 
 def _reward_kwargs(cfg: DictConfig) -> dict[str, Any]:
@@ -86,13 +98,19 @@ def _reward_kwargs(cfg: DictConfig) -> dict[str, Any]:
     }
 
 
+def _reward_manager(cfg: DictConfig) -> dict[str, Any]:
+    """Our fault-counting manager, with ``timeout_s`` as verl's per-item timeout and its worker count."""
+    from rlvr.backends.verl_reward import reward_manager_settings  # imports verl
+
+    return reward_manager_settings(cfg.reward)
+
+
 def _overlong(cfg: DictConfig) -> dict[str, Any]:
-    """verl applies the overlong buffer in its ``dapo`` reward manager."""
+    """Our reward manager applies verl's overlong buffer penalty (as verl's ``dapo`` manager does)."""
     buffer = cfg.reward.overlong_buffer
     if not buffer.enable:
         return {}
     return {
-        "reward.reward_manager.name": "dapo",
         "+reward.reward_kwargs.max_resp_len": cfg.data.max_response_length,
         "+reward.reward_kwargs.overlong_buffer_cfg": {
             "enable": True, "len": buffer.len, "penalty_factor": buffer.penalty_factor, "log": True,
@@ -126,7 +144,10 @@ def _resume(cfg: DictConfig) -> dict[str, Any]:
 
 
 def _ray_address(cfg: DictConfig) -> dict[str, Any]:
-    return {"+ray_kwargs.ray_init.address": cfg.cluster.address} if cfg.cluster.address else {}
+    """``cluster.address``, else ``$RAY_ADDRESS``, else a private local Ray (never one ``ray start`` left)."""
+    from rlvr.backends.ray_cluster import cluster_target
+
+    return {"+ray_kwargs.ray_init.address": cluster_target(cfg.cluster.address).address or "local"}
 
 
 def _dtype(cfg: DictConfig) -> dict[str, Any]:
@@ -164,7 +185,7 @@ REWARD_CONFIG_KEYS = tuple(
     for name in (
         "acc_weight", "format_weight", "think_tag", "answer_tag", "numeric_rtol", "open_metric", "verifier",
         "length_penalty", "length_unit", "length_target", "length_max", "repetition_penalty",
-        "repetition_ngram",
+        "repetition_ngram", "imports",
     )
 )  # fmt: skip
 NO_SFT_WARMUP = Refuse("run the SFT stages (`rlvr sft ...`) and pass their output as model.path")
@@ -291,10 +312,9 @@ ROUTES: tuple[Route, ...] = (
     Route("rollout.val_kwargs.top_p", f"{ROLLOUT}.val_kwargs.top_p", "val.top_p"),
     Route("rollout.val_kwargs.top_k", f"{ROLLOUT}.val_kwargs.top_k", "val.top_k"),
     *(Route(key, _reward_kwargs, f"reward.config.{key.split('.')[1]}") for key in REWARD_CONFIG_KEYS),
-    Route("reward.num_workers", "reward.num_workers", "reward.workers"),
-    Route(
-        "reward.timeout_s", Refuse("verl's reward workers have no per-item time limit"), "reward.timeout_s"
-    ),
+    Route("reward.num_workers", _reward_manager, "reward.workers"),
+    Route("reward.timeout_s", _reward_manager, "reward.timeout_s"),
+    Route("reward.max_error_rate", _runtime_env, "reward.max_error_rate"),
     Route("reward.overlong_buffer.enable", _overlong, "reward.overlong_buffer.enable"),
     Route("reward.overlong_buffer.len", _overlong, "reward.overlong_buffer.len"),
     Route("reward.overlong_buffer.penalty_factor", _overlong, "reward.overlong_buffer.penalty_factor"),
@@ -304,6 +324,11 @@ ROUTES: tuple[Route, ...] = (
         Cli("one Ray job per sweep point"),
         Refuse("sweeps run one point after another here; submitting Ray jobs is for backend=verl"),
     ),
+    Route(
+        "cluster.auth_token_env",
+        Cli("names the variable holding the Ray token; the token is never written"),
+        Cli("as for verl"),
+    ),  # fmt: skip
     Route("cluster.nnodes", "trainer.nnodes", "nodes"),
     Route("cluster.n_gpus_per_node", "trainer.n_gpus_per_node", "gpus_per_node"),
     Route("cluster.cpus_per_worker", Refuse("verl sizes its workers from its own config"), "cpus_per_worker"),

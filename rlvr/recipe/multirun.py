@@ -7,6 +7,7 @@ submitted as one Ray job each to a cluster's job server (verl with ``cluster.das
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
 from omegaconf import DictConfig
 
-from rlvr.errors import RecipeError
+from rlvr.errors import ClusterError, RecipeError
 from rlvr.recipe.compose import compose_recipe
 
 POINT_FILE = "point.json"
@@ -73,7 +74,8 @@ def plan_sweep(recipe: str, overrides: list[str], check_point: Callable[[DictCon
     """Compose and check every point (a bad point fails before any work starts); writes nothing."""
     fixed, swept = expand_sweep(overrides)
     base = compose_recipe(recipe, fixed)
-    sweep_dir = Path(str(base.trainer.output_dir)).expanduser() / "multirun"
+    # absolute: a point run as a Ray job writes here too, not under the head's working directory
+    sweep_dir = Path(str(base.trainer.output_dir)).expanduser().resolve() / "multirun"
     points = [SweepPoint(i, point, sweep_dir / str(i)) for i, point in enumerate(swept)]
     configs = []
     for point in points:
@@ -105,20 +107,31 @@ def run_sweep(sweep: Sweep, run_point: Callable[[DictConfig], dict | None]) -> l
 
 
 def job_entrypoint(recipe: str, overrides: list[str]) -> str:
-    """The shell command one Ray job runs for one point: this same CLI, single run."""
+    """The shell command one Ray job runs for one point: this same CLI, single run, from this folder (the
+    cluster shares the file system), so relative recipe, data and output paths mean what they mean here."""
     args = [sys.executable, "-m", "rlvr", "train", f"recipe={recipe}", *overrides]
-    return " ".join(shlex.quote(a) for a in args)
+    return f"cd {shlex.quote(os.getcwd())} && {shlex.join(args)}"
 
 
 def job_entrypoints(sweep: Sweep) -> list[str]:
     return [job_entrypoint(sweep.recipe, point_overrides(sweep.fixed, p)) for p in sweep.points]
 
 
-def submit_sweep_jobs(sweep: Sweep, dashboard_address: str) -> list[str]:
-    """One Ray job per point on the cluster's job server (``cluster.dashboard_address``); returns job ids."""
+def submit_sweep_jobs(sweep: Sweep, dashboard_address: str, token_env: str | None = None) -> list[str]:
+    """One Ray job per point on the cluster's job server (``cluster.dashboard_address``); returns job ids.
+    The job server is checked with a time limit first, and gets the Ray token as ``ray.init`` would."""
     from ray.job_submission import JobSubmissionClient
 
-    client = JobSubmissionClient(dashboard_address)
+    from rlvr.backends.ray_cluster import auth_token, check_reachable, enable_token_auth
+
+    check_reachable(dashboard_address)
+    token = auth_token(token_env)
+    if token is not None:
+        enable_token_auth(token)  # Ray's job client then sends it with every request
+    try:
+        client = JobSubmissionClient(dashboard_address)
+    except (ConnectionError, RuntimeError) as exc:
+        raise ClusterError(f"the Ray job server at {dashboard_address} refused the sweep: {exc}") from None
     ids = [
         client.submit_job(entrypoint=entry, metadata={"recipe": sweep.recipe, "point": str(p.index)})
         for entry, p in zip(job_entrypoints(sweep), sweep.points, strict=True)

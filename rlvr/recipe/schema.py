@@ -13,7 +13,6 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 
 SCHEMA_NAME = "rlvr_schema"
-RUN_CONFIG_FILE = "run_config.yaml"  # the resolved recipe, saved in trainer.output_dir when a run starts
 VISION_TOWER_MODULES = r".*visual.*"  # Qwen-VL's vision tower and merger: no LoRA adapters there by default
 
 
@@ -177,14 +176,20 @@ class RewardSettings:
     repetition_penalty: float = 0.0
     repetition_ngram: int = 4
     verifier: str | None = None  # registered verifier name or dotted path "pkg.mod:fn" for every row
+    # modules imported before scoring, in every worker (and verl's): their @register_verifier verifiers
+    imports: list[str] = field(default_factory=list)
     num_workers: int = 2  # scoring processes (local: a pool; verl: its reward workers)
-    timeout_s: float = 5.0  # per-item verifier timeout (local backend)
+    timeout_s: float = 5.0  # per-item verifier timeout; a timeout is a fault, not a wrong answer
+    max_error_rate: float = 0.01  # stop the run when more of a step's rows than this fault (1%)
     overlong_buffer: OverlongBufferConfig = field(default_factory=OverlongBufferConfig)
 
 
 @dataclass
 class ClusterConfig:
-    address: str | None = None  # Ray address; None -> $RAY_ADDRESS, else a local Ray
+    address: str | None = None  # host:port or auto; None -> $RAY_ADDRESS, else a private local Ray
+    # name of the environment variable holding the Ray auth token (default: Ray's RAY_AUTH_TOKEN,
+    # RAY_AUTH_TOKEN_PATH or ~/.ray/auth_token); the token itself is never written to config.yaml
+    auth_token_env: str | None = None
     dashboard_address: str | None = None  # http://head:8265: one Ray job per sweep point
     nnodes: int = 1
     n_gpus_per_node: int = 0
@@ -209,7 +214,7 @@ class TrainerConfig:
     total_training_steps: int = 10
     test_freq: int = 5  # validate every N steps and after the last (<= 0: never during training)
     save_freq: int = "${.total_training_steps}"  # type: ignore[assignment]  # every N and the last; -1 never
-    resume: str = "auto"  # auto | never
+    resume: str = "auto"  # auto | never | force (resume although the settings changed)
     seed: int = 0
     val_before_train: bool = True
     max_actor_ckpt_to_keep: int = 2  # 0: keep every checkpoint
@@ -263,7 +268,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
         "seq-mean-token-sum-norm",
     ),
     "rollout.name": ("auto", "hf", "vllm"),
-    "trainer.resume": ("auto", "never"),
+    "trainer.resume": ("auto", "never", "force"),
 }
 
 

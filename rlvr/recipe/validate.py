@@ -13,6 +13,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from rlvr.errors import RecipeError
 from rlvr.recipe.keymap import reward_config_kwargs
+from rlvr.recipe.preflight import preflight_problems
 from rlvr.recipe.routing import refusals
 from rlvr.recipe.schema import CHOICES
 
@@ -47,6 +48,7 @@ def validate_recipe(cfg: DictConfig) -> DictConfig | None:
         *check_local_backend(cfg),
         *check_reward(cfg),
         *check_eval_hook(cfg),
+        *preflight_problems(cfg),
     ]
     if problems:
         bullet = "\n  - "
@@ -273,16 +275,6 @@ def check_local_backend(cfg: DictConfig) -> list[str]:
     if cfg.backend != "local":
         return []
     problems = []
-    if not is_tiny(cfg) and looks_like_hub_id(str(cfg.model.path)):
-        problems.append(
-            f"model.path={cfg.model.path!r} looks like a hub id; the local backend loads weights from disk "
-            "only: download the model (or use an SFT stage's output folder), or use backend=verl"
-        )
-    if cfg.data.synth.n > 0 and (cfg.data.train_files or cfg.data.val_files):
-        problems.append(
-            "data.synth.n > 0 writes the synthetic task in place of data.train_files / data.val_files: "
-            "set data.synth.n=0 to train on the files, or leave the files empty"
-        )
     workers = cfg.cluster.policy_workers
     if workers > 1:
         mini_batch = cfg.algorithm.ppo_mini_batch_size * cfg.rollout.n
@@ -308,8 +300,8 @@ def check_local_backend(cfg: DictConfig) -> list[str]:
     for what, wanted in engine_log_probs.items():
         if wanted and cfg.rollout.name != "vllm":
             problems.append(
-                f"{what} needs the rollout engine's log-probs, which differ from the policy's only with vLLM: "
-                "set rollout.name=vllm (HF generate computes the policy's own probabilities)"
+                f"{what} needs the rollout engine's log-probs, which differ from the policy's only with "
+                "vLLM: set rollout.name=vllm (HF generate computes the policy's own probabilities)"
             )
     return problems
 

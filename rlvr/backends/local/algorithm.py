@@ -8,15 +8,15 @@ from ``agg_loss``; this module only adapts shapes and config.
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 import torch
 from omegaconf import OmegaConf
-from verl.trainer.ppo import core_algos
 from verl.trainer.config.algorithm import RolloutCorrectionConfig
+from verl.trainer.ppo import core_algos
 from verl.workers.config import ActorConfig, PolicyLossConfig
 
 from rlvr.recipe.schema import AlgorithmConfig
@@ -85,6 +85,17 @@ class AdvantageInputs:
     reward_baselines: torch.Tensor | None = None
     rollout_is_weights: torch.Tensor | None = None
     score_parts: dict[str, np.ndarray] = field(default_factory=dict)  # per-key scores, for gdpo
+
+    def select(self, index: torch.Tensor) -> AdvantageInputs:
+        """The responses at ``index`` (row numbers), every input cut alike."""
+        rows = index.numpy()
+        picked = {
+            f.name: None if getattr(self, f.name) is None else getattr(self, f.name)[index]
+            for f in fields(self)
+            if f.name not in ("group_ids", "score_parts")
+        }
+        parts = {key: np.asarray(value)[rows] for key, value in self.score_parts.items()}
+        return AdvantageInputs(group_ids=np.asarray(self.group_ids)[rows], score_parts=parts, **picked)
 
 
 def outcome_rewards(scores: torch.Tensor, response_mask: torch.Tensor) -> torch.Tensor:
@@ -233,3 +244,22 @@ def value_loss(
         values, returns, old_values, response_mask, cliprange_value=clip
     )
     return loss, {"critic/vf_loss": loss.item(), "critic/vf_clipfrac": float(clipfrac)}
+
+
+def judged_advantages(
+    estimator: str, inputs: AdvantageInputs, judged: torch.Tensor, **estimator_kwargs: Any
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``compute_advantages`` over the judged responses only: one whose verifier faulted is no wrong
+    answer, so it neither moves its group's baseline nor gets an advantage (its return: its old value)."""
+    keep = torch.as_tensor(judged, dtype=torch.bool)
+    if keep.all():
+        return compute_advantages(estimator, inputs, **estimator_kwargs)
+    advantages = torch.zeros_like(inputs.token_rewards)
+    values = inputs.values
+    returns = values.clone() if values is not None else torch.zeros_like(inputs.token_rewards)
+    if keep.any():
+        index = keep.nonzero().squeeze(-1)
+        advantages[index], returns[index] = compute_advantages(
+            estimator, inputs.select(index), **estimator_kwargs
+        )
+    return advantages, returns

@@ -20,12 +20,18 @@ class Experience:
     rollout: Rollout
     group_ids: np.ndarray
     scores: dict[str, torch.Tensor]  # one value per response for every score key
+    judged: torch.Tensor  # bool per response: false where the verifier faulted (its scores are placeholders)
     reward_baselines: torch.Tensor | None = None  # remax: the greedy response's score, per response
     metrics: dict[str, float] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
         return len(self.rows)
+
+    def judged_mean(self, key: str) -> float:
+        """The mean of score ``key`` over the responses with a verdict (nan when none has one)."""
+        values = self.scores[key][self.judged]
+        return float(values.mean()) if len(values) else float("nan")
 
 
 def select_groups(experience: Experience, groups: list[int]) -> Experience:
@@ -47,6 +53,7 @@ def select_groups(experience: Experience, groups: list[int]) -> Experience:
         picked,
         np.repeat(np.arange(len(groups)), len(rows) // max(len(groups), 1)),
         {key: value[rows] for key, value in experience.scores.items()},
+        experience.judged[rows],
         None if baselines is None else baselines[rows],
     )
 
@@ -75,5 +82,6 @@ def concat(parts: list[Experience]) -> Experience:
         rollout,
         np.concatenate([p.group_ids + offset for p, offset in zip(parts, offsets, strict=True)]),
         {key: torch.cat([p.scores[key] for p in parts]) for key in parts[0].scores},
+        torch.cat([p.judged for p in parts]),
         cat([p.reward_baselines for p in parts]),
     )

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rlvr.backends.local.prompts import prompt_lengths
+from rlvr.backends.local.reward import ROW_PLACE_KEY
 from rlvr.data.io import read_rows
 
 if TYPE_CHECKING:
@@ -69,7 +70,8 @@ def under_loop_names(rows: list[dict[str, Any]], image_key: str, prompt_key: str
 
 
 def load_split(files: list[str], key: str, inputs: RunInputs) -> list[dict[str, Any]]:
-    """Rows of every parquet in ``files``; a missing file or column is an error naming it."""
+    """Rows of every parquet in ``files``, each marked with its file and row (named when its verifier
+    faults); a missing file or column is an error naming it."""
     if not files:
         raise ValueError(
             f"{key} is empty: list parquet files written by `rlvr data`, or set data.synth.n > 0."
@@ -87,7 +89,8 @@ def load_split(files: list[str], key: str, inputs: RunInputs) -> list[dict[str, 
                 f"{key}: {path} lacks column(s) {missing} (data.prompt_key={inputs.prompt_key!r}); it "
                 "must be in verl's RL schema (`rlvr data`)."
             )
-        rows += under_loop_names(file_rows, inputs.image_key, inputs.prompt_key)
+        placed = [{**row, ROW_PLACE_KEY: f"{path}:row {i}"} for i, row in enumerate(file_rows)]
+        rows += under_loop_names(placed, inputs.image_key, inputs.prompt_key)
     if not rows:
         raise ValueError(f"{key}: {', '.join(files)} hold no rows.")
     return rows

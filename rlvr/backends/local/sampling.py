@@ -24,12 +24,13 @@ def prompt_batch(rows: list[dict], cursor: int, count: int, seed: int, shuffle: 
     return picked
 
 
-def informative_groups(acc: torch.Tensor, group_ids: np.ndarray) -> list[int]:
-    """The groups whose responses do not all have the same accuracy, in order (DAPO's dynamic sampling
-    filters on the verifier's accuracy, never on the shaped score: a format bonus is not a lesson)."""
+def informative_groups(acc: torch.Tensor, group_ids: np.ndarray, judged: torch.Tensor) -> list[int]:
+    """The groups whose judged responses do not all have the same accuracy, in order (DAPO's dynamic
+    sampling filters on the verifier's accuracy, never on the shaped score: a format bonus is not a
+    lesson; a response whose verifier faulted has no accuracy to compare)."""
     groups = []
     for group in dict.fromkeys(group_ids.tolist()):
-        values = acc[torch.from_numpy(group_ids == group)]
-        if float(values.max() - values.min()) > 0:
+        values = acc[torch.from_numpy(group_ids == group) & judged]
+        if len(values) > 1 and float(values.max() - values.min()) > 0:
             groups.append(group)
     return groups

@@ -165,7 +165,7 @@ class LoopSettings:
 
     @property
     def resumes(self) -> bool:
-        return self.resume == "auto"
+        return self.resume != "never"  # auto, or force (resume although the settings changed)
 
     @property
     def torch_threads(self) -> int:

@@ -19,13 +19,13 @@ from rlvr.backends.local.algorithm import (
     ROLLOUT_LOG_PROB_LOSSES,
     SUM_PI_SQUARED_ESTIMATORS,
     AdvantageInputs,
-    compute_advantages,
+    judged_advantages,
     kl_in_reward,
     outcome_rewards,
 )
 from rlvr.backends.local.experience import Experience, concat, select_groups
 from rlvr.backends.local.policy import TrainBatch
-from rlvr.backends.local.reward import score_rows
+from rlvr.backends.local.reward import ScoredRows, score_rows
 from rlvr.backends.local.rollout import Rollout, Sampling
 from rlvr.backends.local.sampling import informative_groups, prompt_batch
 from rlvr.backends.local.settings import LoopSettings
@@ -39,16 +39,22 @@ def generate(actors: Actors, prompts: list[dict], settings: LoopSettings, seed: 
     sampling = Sampling(settings.max_new_tokens, settings.temperature, settings.top_p, settings.top_k)
     rollout = ray.get(actors.rollout.generate.remote(rows, sampling, seed))
     group_ids = np.repeat(np.arange(len(prompts)), settings.group_size)
-    experience = Experience(rows, rollout, group_ids, score(rows, rollout, settings))
+    scored = score_rows(rollout.texts, rows, settings.reward)
+    judged = torch.tensor(scored.judged, dtype=torch.bool)
+    experience = Experience(rows, rollout, group_ids, score_tensors(scored, rollout, settings), judged)
+    experience.metrics = {
+        "reward/errors": float(scored.faults.errors),
+        "reward/timeouts": float(scored.faults.timeouts),
+    }
     if settings.estimator in GREEDY_BASELINE_ESTIMATORS:
         experience.reward_baselines = greedy_baseline(actors, prompts, settings)
     return experience
 
 
-def score(rows: list[dict], rollout: Rollout, settings: LoopSettings) -> dict[str, torch.Tensor]:
-    """Rewards from the ``rewards`` library, one tensor per score key; ``score`` carries the overlong
-    penalty (``reward.overlong_buffer``), ``acc`` never does."""
-    scores = score_rows(rollout.texts, rows, settings.reward)
+def score_tensors(scored: ScoredRows, rollout: Rollout, settings: LoopSettings) -> dict[str, torch.Tensor]:
+    """One tensor per score key (a faulted row holds 0 placeholders, see ``scored.judged``); ``score``
+    carries the overlong penalty (``reward.overlong_buffer``), ``acc`` never does."""
+    scores = scored.scores
     out = {key: torch.tensor([s[key] for s in scores], dtype=torch.float32) for key in scores[0]}
     lengths = rollout.response_mask.sum(-1).tolist()
     penalty = settings.reward.overlong_buffer.penalties(lengths, settings.max_new_tokens)
@@ -61,7 +67,7 @@ def greedy_baseline(actors: Actors, prompts: list[dict], settings: LoopSettings)
     greedy = ray.get(
         actors.rollout.generate.remote(prompts, Sampling(settings.max_new_tokens, greedy=True), 0)
     )
-    baseline = score(prompts, greedy, settings)["score"]
+    baseline = score_tensors(score_rows(greedy.texts, prompts, settings.reward), greedy, settings)["score"]
     return baseline.repeat_interleave(settings.group_size)
 
 
@@ -72,7 +78,7 @@ def collect(
     (``algorithm.filter_groups``), groups whose accuracy does not vary teach nothing: more prompts are
     drawn, up to ``max_num_gen_batches`` generation batches, and groups are kept informative first."""
     wanted = settings.prompts_per_step
-    draws, kept, spare, drawn = 0, [], [], 0
+    draws, kept, spare, drawn, faults = 0, [], [], 0, {"reward/errors": 0.0, "reward/timeouts": 0.0}
     limit = settings.filter_groups.max_num_gen_batches
     while True:
         prompts = prompt_batch(train_rows, cursor + drawn, wanted, settings.seed, settings.shuffle)
@@ -81,7 +87,8 @@ def collect(
         drawn, draws = drawn + wanted, draws + 1
         if not settings.filter_groups.enable:
             return batch, drawn
-        useful = informative_groups(batch.scores["acc"], batch.group_ids)
+        faults = {key: value + batch.metrics[key] for key, value in faults.items()}
+        useful = informative_groups(batch.scores["acc"], batch.group_ids, batch.judged)
         kept.append(select_groups(batch, useful))
         spare.append(select_groups(batch, [g for g in range(wanted) if g not in set(useful)]))
         have = sum(len(set(part.group_ids.tolist())) for part in kept if part.size)
@@ -90,7 +97,7 @@ def collect(
     informative = [part for part in kept if part.size]
     experience = concat([*informative, *[part for part in spare if part.size]])
     experience = select_groups(experience, list(range(wanted)))  # informative first, then topped up
-    experience.metrics = {
+    experience.metrics = faults | {
         "batch/gen_batches": float(draws),
         "batch/informative_groups": float(min(have, wanted)),
     }
@@ -111,7 +118,8 @@ def token_rewards(experience: Experience, token_info: dict, settings: LoopSettin
 
 
 def advantages(experience: Experience, token_info: dict, rewards: torch.Tensor, settings: LoopSettings):
-    """verl's estimator ``algorithm.adv_estimator`` over the step's groups."""
+    """verl's estimator ``algorithm.adv_estimator`` over the step's groups; a response whose verifier
+    faulted is no wrong answer: it neither moves its group's baseline nor gets an advantage."""
     inputs = AdvantageInputs(
         token_rewards=rewards,
         response_mask=experience.rollout.response_mask,
@@ -123,8 +131,8 @@ def advantages(experience: Experience, token_info: dict, rewards: torch.Tensor, 
         rollout_is_weights=token_info.get("rollout_is_weights"),
         score_parts={key: value.numpy() for key, value in experience.scores.items()},
     )
-    return compute_advantages(
-        settings.estimator, inputs, gamma=settings.gamma, lam=settings.lam,
+    return judged_advantages(
+        settings.estimator, inputs, experience.judged, gamma=settings.gamma, lam=settings.lam,
         norm_by_std=settings.norm_adv_by_std, gdpo_reward_keys=settings.gdpo_reward_keys,
     )  # fmt: skip
 
@@ -205,11 +213,12 @@ def sync_weights(actors: Actors) -> dict[str, float]:
 
 def step_metrics(experience: Experience) -> dict[str, float]:
     scores, mask = experience.scores, experience.rollout.response_mask
+    judged_scores = scores["score"][experience.judged]
     metrics = {
-        "reward/mean": float(scores["score"].mean()),
-        "reward/std": float(scores["score"].std()),
-        "reward/acc": float(scores["acc"].mean()),
-        "reward/format": float(scores["format"].mean()),
+        "reward/mean": experience.judged_mean("score"),
+        "reward/std": float(judged_scores.std()) if len(judged_scores) > 1 else 0.0,
+        "reward/acc": experience.judged_mean("acc"),
+        "reward/format": experience.judged_mean("format"),
         "response/length": float(mask.sum()) / experience.size,
     }
     if experience.rollout.truncated is not None:

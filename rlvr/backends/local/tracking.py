@@ -1,4 +1,5 @@
-"""Where per-step metrics go: console, ``metrics.jsonl``, optionally TensorBoard/W&B/MLflow; plus the PNG.
+"""Where per-step metrics go: console, ``metrics.jsonl``, optionally TensorBoard/W&B/MLflow; plus the PNG
+and the run's ``summary.json``.
 
 Optional trackers are imported only when switched on; a missing package is a clear error up front.
 """
@@ -7,22 +8,26 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
-from rlvr.metrics import METRICS_FILE
+from rlvr.backends.local.checkpoint import latest_checkpoint
+from rlvr.backends.local.session import RunState
+from rlvr.console import step_line
+from rlvr.metrics import CURVES_FILE, METRICS_FILE, SUMMARY_FILE, read_metric_rows
 
 if TYPE_CHECKING:
     from rlvr.backends.local.settings import LoggingSettings
 
-# Shown on the console each step, in this order (the JSONL file gets everything).
+# Shown on the console each step, in this order (the JSONL file gets everything); see rlvr.console.
 CONSOLE_KEYS = (
-    "reward/mean", "reward/acc", "reward/format", "actor/kl", "actor/entropy", "response/length",
-    "actor/clip_frac", "perf/tokens_per_s", "timing/rollout_s", "timing/advantage_s", "timing/update_s",
-    "val/acc",
+    "reward/mean", "reward/acc", "reward/format", "reward/errors", "reward/timeouts", "actor/kl",
+    "actor/entropy", "response/length", "actor/clip_frac", "perf/tokens_per_s", "timing/rollout_s",
+    "timing/advantage_s", "timing/update_s", "val/acc", "val/reward_errors", "val/reward_timeouts",
 )  # fmt: skip
 TRACKER_PACKAGES = {"tensorboard": "torch.utils.tensorboard", "wandb": "wandb", "mlflow": "mlflow"}
 
@@ -59,10 +64,7 @@ class MetricsSink:
 
     def log(self, step: int, metrics: Mapping[str, float]) -> None:
         if self.console:
-            shown = " ".join(
-                f"{key.split('/')[-1]}={metrics[key]:.3g}" for key in CONSOLE_KEYS if key in metrics
-            )
-            tqdm.write(f"step {step}: {shown}")
+            tqdm.write(step_line(step, metrics, CONSOLE_KEYS))
         if self.jsonl_path is not None:
             with self.jsonl_path.open("a") as handle:
                 handle.write(json.dumps({"step": step, **metrics}) + "\n")
@@ -119,3 +121,33 @@ def plot_curves(records: list[dict[str, float]], png_path: Path) -> Path | None:
     figure.savefig(png_path, dpi=100)
     plt.close(figure)
     return png_path
+
+
+def write_summary(
+    output_dir: Path,
+    state: RunState,
+    start_policy: Path,
+    wall_seconds: float,
+    stopped: BaseException | None = None,
+) -> dict[str, Any]:
+    records = read_metric_rows(output_dir / METRICS_FILE)
+    plot = plot_curves(records, output_dir / CURVES_FILE)
+    val_accs = [acc for _, acc in state.val_history]
+    summary = {
+        "val_acc_start": state.val_acc_start,
+        "val_acc_end": val_accs[-1] if val_accs else None,
+        "val_acc_best": max(val_accs) if val_accs else None,
+        "val_history": state.val_history,
+        "steps": state.step,
+        "prompts_seen": state.prompts_consumed,
+        "wall_seconds": round(wall_seconds, 1),
+        "initial_policy": str(start_policy),
+        "final_checkpoint": str(latest_checkpoint(output_dir) or ""),
+        "curves_png": str(plot or ""),
+        "last_train_metrics": next((r for r in reversed(records) if "reward/mean" in r), {}),
+        "stopped": None if stopped is None else f"{type(stopped).__name__}: {stopped}",
+    }
+    tmp = output_dir / f".{SUMMARY_FILE}.tmp-{os.getpid()}"
+    tmp.write_text(json.dumps(summary, indent=2))
+    os.replace(tmp, output_dir / SUMMARY_FILE)
+    return summary

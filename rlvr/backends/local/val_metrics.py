@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from math import comb
 from typing import TYPE_CHECKING, Any
 
@@ -77,38 +78,73 @@ def sampled_metrics(
     return metrics
 
 
+@dataclass
+class ValResponses:
+    """Responses to validation rows, scored: ``judged[i]`` is false where the verifier faulted."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    scores: list[dict[str, float]] = field(default_factory=list)
+    lengths: list[float] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    judged: list[bool] = field(default_factory=list)
+    errors: int = 0
+    timeouts: int = 0
+
+    def kept(self) -> tuple[list[dict[str, Any]], list[dict[str, float]], list[float]]:
+        """Rows, scores and lengths of the judged responses only."""
+        keep = [i for i, ok in enumerate(self.judged) if ok]
+        return [self.rows[i] for i in keep], [self.scores[i] for i in keep], [self.lengths[i] for i in keep]
+
+
 def generate_and_score(
     rollout_actor: Any, rows: Sequence[dict[str, Any]], sampling: Sampling, settings: LoopSettings, seed: int
-) -> tuple[list[dict[str, float]], list[float], list[str]]:
-    """One response per row, in batches of ``data.val_batch_size``: scores, lengths, texts."""
-    scores: list[dict[str, float]] = []
-    lengths: list[float] = []
-    texts: list[str] = []
+) -> ValResponses:
+    """One response per row, in batches of ``data.val_batch_size``, scored with the training reward."""
+    out = ValResponses()
     size = settings.val.batch_size
     for start in range(0, len(rows), size):
         chunk = list(rows[start : start + size])
         rollout = ray.get(rollout_actor.generate.remote(chunk, sampling, seed + start))
-        scores += score_rows(rollout.texts, chunk, settings.reward)
-        lengths += rollout.response_mask.sum(-1).tolist()
-        texts += rollout.texts
-    return scores, lengths, texts
+        scored = score_rows(rollout.texts, chunk, settings.reward)
+        out.rows += chunk
+        out.scores += scored.scores
+        out.lengths += rollout.response_mask.sum(-1).tolist()
+        out.texts += rollout.texts
+        out.judged += scored.judged
+        out.errors += scored.faults.errors
+        out.timeouts += scored.faults.timeouts
+    return out
+
+
+def sampled_groups(responses: ValResponses, n: int) -> tuple[list[list[float]], list[list[str]]]:
+    """Each row's ``n`` accuracies and texts; a row with a faulted sample is left out (no verdict on it)."""
+    groups, texts = [], []
+    for start in range(0, len(responses.scores), n):
+        if all(responses.judged[start : start + n]):
+            groups.append([s["acc"] for s in responses.scores[start : start + n]])
+            texts.append(responses.texts[start : start + n])
+    return groups, texts
 
 
 def validate(rollout_actor: Any, rows: Sequence[dict[str, Any]], settings: LoopSettings) -> dict[str, float]:
     """One response per validation row, scored with the training reward: greedy, or sampled at
     ``val_kwargs.temperature`` > 0 when ``n`` is 1. With ``n`` > 1 the greedy accuracy, and beside it
-    ``n`` responses per row sampled at ``val_kwargs.temperature``."""
+    ``n`` responses per row sampled at ``val_kwargs.temperature``. Rows whose verifier faulted are left out
+    of the accuracies and counted in ``val/reward_errors`` and ``val/reward_timeouts``."""
     val = settings.val
     greedy = val.n > 1 or val.temperature == 0
     first = Sampling(settings.max_new_tokens, val.temperature, val.top_p, val.top_k, greedy=greedy)
-    scores, lengths, _ = generate_and_score(rollout_actor, rows, first, settings, seed=0)
-    metrics = breakdown(rows, scores, lengths)
+    responses = generate_and_score(rollout_actor, rows, first, settings, seed=0)
+    errors, timeouts = responses.errors, responses.timeouts
+    kept_rows, scores, lengths = responses.kept()
+    # every row faulted (reward.max_error_rate=1 lets that through): no accuracy
+    metrics = breakdown(kept_rows, scores, lengths) if kept_rows else {"val/acc": float("nan")}
     if val.n > 1:
         sampling = Sampling(settings.max_new_tokens, val.temperature, val.top_p, val.top_k)
         repeated = [row for row in rows for _ in range(val.n)]
-        scores, _, texts = generate_and_score(rollout_actor, repeated, sampling, settings, seed=1)
-        accs = [s["acc"] for s in scores]
-        groups = [accs[i : i + val.n] for i in range(0, len(accs), val.n)]
-        text_groups = [texts[i : i + val.n] for i in range(0, len(texts), val.n)]
-        metrics |= sampled_metrics(groups, text_groups, settings.reward.config.answer_tag)
-    return metrics
+        sampled = generate_and_score(rollout_actor, repeated, sampling, settings, seed=1)
+        errors, timeouts = errors + sampled.errors, timeouts + sampled.timeouts
+        groups, text_groups = sampled_groups(sampled, val.n)
+        if groups:
+            metrics |= sampled_metrics(groups, text_groups, settings.reward.config.answer_tag)
+    return metrics | {"val/reward_errors": float(errors), "val/reward_timeouts": float(timeouts)}
