@@ -11,6 +11,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
+from base_training.checks import TINY_SCHEME, check_stage
 from base_training.config import SFTConfig, compose_config
 from base_training.dataset import DataError, build_dataset
 from base_training.encode import SFTCollator
@@ -18,7 +19,6 @@ from base_training.modules import StageConfigError, select_trainable, trainable_
 from base_training.stage_trainer import StageTrainer, last_complete_checkpoint
 from base_training.tiny import build_tiny_qwen2_5_vl
 
-TINY_SCHEME = "tiny://"
 SUMMARY_FILE = "stage_summary.json"
 
 
@@ -116,8 +116,7 @@ def _data_table(reports) -> str:
 def run_stage(cfg) -> Path:
     """Train one stage per ``cfg`` (see base_training/config.py) and return its output HF folder."""
     cfg = to_stage_config(cfg)
-    if cfg.train.resume not in ("auto", "never"):
-        raise StageConfigError(f"train.resume must be auto or never, got {cfg.train.resume!r}")
+    check_stage(cfg)  # what `rlvr sft ... dry_run=true` checks
     out_dir = Path(cfg.output_dir).expanduser()
     checkpoints_dir = out_dir / "checkpoints"
     if cfg.train.resume == "never":

@@ -231,10 +231,33 @@ def test_cli_reports_user_errors_without_traceback(workdir, capsys):
     assert main(["--help"]) == 0 and "align_shallow" in capsys.readouterr().out
 
 
-def test_cli_cfg_prints_the_composed_stage(capsys):
-    assert main(["stage=align_deep", "--cfg"]) == 0
+def test_cli_dry_run_checks_and_prints_the_composed_stage(workdir, capsys):
+    source = f"data.sources=[{{path: {workdir['synth']}, ratio: 1}}]"
+    assert main(["stage=align_deep", f"init={workdir['tiny']}", source, "dry_run=true"]) == 0
     out = capsys.readouterr().out
-    assert "name: align_deep" in out and r"^model\.visual\.merger\." in out
+    assert "name: align_deep" in out and r"^model\.visual\.merger\." in out and "nothing was trained" in out
+    assert main(["stage=align_deep", source, "--cfg"]) == 0  # the old flag, with a notice
+    assert "--cfg is now dry_run=true" in capsys.readouterr().err
+
+
+def test_cli_dry_run_refuses_what_the_run_refuses(workdir, capsys):
+    bad = "data.sources=[{path: /no/such.parquet, ratio: 0}, {path: x.csv, ratio: 1, format: weird}]"
+    args = ["stage=instruct", f"init={workdir['root']}", bad, "train.resume=sometimes",
+            "data.on_error=ignore"]  # fmt: skip
+    assert main([*args, "dry_run=true"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rlvr sft: error: stage 'instruct' cannot start:") and "Traceback" not in err
+    for expected in ("train.resume='sometimes'", "is not a model folder", "data.on_error='ignore'",
+                     "data.sources[0] ('/no/such.parquet'): ratio=0.0 must be > 0", "the file does not exist",
+                     "data.sources[1] ('x.csv'): format='weird'"):  # fmt: skip
+        assert expected in err
+    assert main(args) == 2 and capsys.readouterr().err == err  # the run refuses it with the same words
+
+
+def test_cli_suggests_the_nearest_key(capsys):
+    assert main(["stage=instruct", "train.stepz=3", "dry_run=true"]) == 2
+    err = capsys.readouterr().err
+    assert "Could not override 'train.stepz'. Did you mean 'train.steps'?" in err
 
 
 @pytest.mark.gpu

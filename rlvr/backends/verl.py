@@ -7,6 +7,7 @@ overrides derived from the recipe; our reward enters only through ``reward.custo
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import warnings
 from pathlib import Path
@@ -29,6 +30,7 @@ from rlvr.recipe.run_config import VERL_LATEST_CHECKPOINT
 
 VERL_CONFIG_MODULE = "verl.trainer.config"
 VERL_CONFIG_NAME = "ppo_trainer"
+VLLM_MAX_LORA_RANK = 512  # the largest of vLLM's MaxLoRARanks (verl's own fallback list)
 
 
 def hydra_value(value: Any) -> str:
@@ -93,9 +95,10 @@ def validate_verl_config(verl_cfg: DictConfig) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # need_critic warns that a non-gae estimator has no critic
         use_critic = need_critic(verl_cfg)
+    checked = without_vllm_lora_check(verl_cfg)
     try:
         validate_config(
-            config=verl_cfg, use_reference_policy=need_reference_policy(verl_cfg), use_critic=use_critic
+            config=checked, use_reference_policy=need_reference_policy(verl_cfg), use_critic=use_critic
         )
     except (AssertionError, ValueError) as exc:
         raise RecipeError(f"verl's validate_config rejected the recipe: {exc}") from None
@@ -109,6 +112,20 @@ def validate_verl_config(verl_cfg: DictConfig) -> None:
             f"verl's validate_config could not read model.path {verl_cfg.actor_rollout_ref.model.path!r} "
             f"(a critic needs its config and tokenizer; offline runs need a local folder): {exc}"
         ) from None
+
+
+def without_vllm_lora_check(verl_cfg: DictConfig) -> DictConfig:
+    """verl checks a LoRA rank by importing vLLM, which a CPU machine (a dry run) may lack: there the rank
+    is checked against vLLM's largest LoRA rank here, and verl checks the rest of a copy without LoRA."""
+    model = verl_cfg.actor_rollout_ref.model
+    rank = int(model.get("lora_rank", 0) or 0)
+    if rank <= 0 or verl_cfg.actor_rollout_ref.rollout.name != "vllm" or importlib.util.find_spec("vllm"):
+        return verl_cfg
+    if rank > VLLM_MAX_LORA_RANK:
+        raise RecipeError(f"model.lora_rank={rank}: vLLM serves LoRA ranks up to {VLLM_MAX_LORA_RANK}")
+    copy = OmegaConf.create(OmegaConf.to_container(verl_cfg, resolve=True))
+    copy.actor_rollout_ref.model.lora_rank = 0
+    return copy
 
 
 def root_cause(exc: BaseException) -> str:

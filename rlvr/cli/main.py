@@ -19,7 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sft": ("base_training.cli", "run a supervised stage (align_shallow, align_deep, instruct, reasoning)"),
     "train": ("rlvr.cli.train", "run an RL recipe (GRPO/PPO) on the local or verl backend"),
     "eval": ("rlvr.eval.cli", "the Lingshu benchmark table for a model, scored by the training verifiers"),
-    "recipes": ("rlvr.cli.recipes", "list the shipped recipes"),
+    "recipes": ("rlvr.cli.recipes", "list the shipped recipes; --keys: where each recipe key goes"),
     "sweep": ("rlvr.cli.sweep", "summarise a Hydra multirun sweep"),
 }
 

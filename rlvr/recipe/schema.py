@@ -131,7 +131,6 @@ class ValKwargsConfig:
     """Validation sampling: n=1 greedy by default; n > 1 adds mean@n, pass@k and maj@n beside greedy."""
 
     n: int = 1
-    do_sample: bool = False
     temperature: float = 0.0
     top_p: float = 1.0
     top_k: int = -1
