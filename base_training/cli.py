@@ -1,6 +1,6 @@
 """`rlvr sft stage=... [hydra overrides] [dry_run=true]` / `python -m base_training`: compose the stage
-config, check it, and run it (or, with ``dry_run=true``, print it). Exit codes as for every ``rlvr`` command: 0 done,
-2 a bad command, config or input (one ``rlvr sft: error:`` line, no traceback)."""
+config, check it, and run it (or, with ``dry_run=true``, print it). Exit codes as for every ``rlvr``
+command: 0 done, 2 a bad command, config or input (one ``rlvr sft: error:`` line, no traceback)."""
 
 from __future__ import annotations
 
