@@ -90,7 +90,7 @@ def batch(tokenizer: PreTrainedTokenizerFast) -> DataProto:
     )
 
 
-def manager_for(tokenizer, monkeypatch, max_error_rate: float, step_rows: int):
+def manager_for(tokenizer, monkeypatch, max_error_rate: float, step_rows: int, reward_kwargs=None):
     monkeypatch.setenv(verl_reward.MAX_ERROR_RATE_ENV, str(max_error_rate))
     monkeypatch.setenv(verl_reward.STEP_ROWS_ENV, str(step_rows))
     manager_cfg = {"source": "importlib", "name": verl_reward.MANAGER_NAME,
@@ -100,6 +100,7 @@ def manager_for(tokenizer, monkeypatch, max_error_rate: float, step_rows: int):
             "custom_reward_function": {"path": "pkg://rewards.verl_adapter", "name": "compute_score",
                                        "reward_kwargs": {}},
             "reward_manager": manager_cfg, "sandbox_fusion": None, "timeout": 0.5,
+            "reward_kwargs": reward_kwargs or {},
         }
     })  # fmt: skip
     manager = load_reward_manager(config, tokenizer)
@@ -158,3 +159,23 @@ def test_property_ledger_stops_exactly_when_a_window_holds_too_many_faults(verdi
                 ledger.add("boom", kind, f"row {i}")
             return
         ledger.add(None if kind is None else "boom", kind, f"row {i}")
+
+
+@pytest.mark.parametrize("buffer_len,factor", [(2, 1.0), (4, 0.5), (1000, 2.0)])
+def test_overlong_buffer_penalises_long_responses_as_verls_dapo_manager(
+    tokenizer, monkeypatch, buffer_len, factor
+):
+    data = batch(tokenizer)
+    lengths = [verl_reward.response_length(data[i]) for i in range(len(data))]
+    max_len = max(lengths) + 1
+    overlong = {"overlong_buffer_cfg": {"enable": True, "len": buffer_len, "penalty_factor": factor},
+                "max_resp_len": max_len}  # fmt: skip
+    plain = run_rows(manager_for(tokenizer, monkeypatch, 1.0, 6), data)
+    penalised = run_rows(manager_for(tokenizer, monkeypatch, 1.0, 6, overlong), data)
+    for length, before, after in zip(lengths, plain, penalised, strict=True):
+        if before["reward_extra_info"]["reward_error"] or before["reward_extra_info"]["reward_timeout"]:
+            assert after["reward_score"] == 0.0  # a fault has no score to penalise
+            continue
+        expected = min(0.0, -(length - (max_len - buffer_len)) / buffer_len * factor)
+        assert after["reward_score"] == pytest.approx(before["reward_score"] + expected)
+        assert after["reward_extra_info"]["acc"] == before["reward_extra_info"]["acc"]  # acc never shaped

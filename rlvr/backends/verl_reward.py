@@ -6,6 +6,8 @@ verl logs them, e.g. ``val-aux/<source>/reward_error/mean@1``). verl 0.9.1 score
 own as it is generated, so a faulted row cannot be dropped from its group's advantage: each reward worker
 counts faults over its last step's worth of rows and stops the run past ``reward.max_error_rate``, naming
 the verifier, the first fault and its row; below that a faulted row's reward is 0 and it is flagged.
+The manager also applies verl's overlong buffer penalty (``reward.overlong_buffer``), as verl's ``dapo``
+manager would.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from verl.experimental.reward_loop.reward_manager.limited import RateLimitedRewa
 from rewards.faults import DEFAULT_MAX_ERROR_RATE, FaultReport, allowed_faults
 from rewards.score import SCORE_KEYS, verifier_name
 from rewards.verl_adapter import config_from_kwargs, normalize_extra_info
+from rlvr.backends.local.reward import OverlongBuffer
 
 MANAGER_PATH = "pkg://rlvr.backends.verl_reward"
 MANAGER_NAME = "FaultCountingRewardManager"
@@ -44,6 +47,25 @@ def reward_manager_settings(reward: Any) -> dict[str, Any]:
 def fault_env(reward: Any, step_rows: int) -> dict[str, str]:
     """What the reward workers read to apply ``reward.max_error_rate`` (Ray runtime env variables)."""
     return {MAX_ERROR_RATE_ENV: str(float(reward.max_error_rate)), STEP_ROWS_ENV: str(int(step_rows))}
+
+
+def overlong_settings(config: Any) -> tuple[OverlongBuffer, int]:
+    """verl's overlong buffer (``reward.reward_kwargs.overlong_buffer_cfg`` and ``max_resp_len``, as its
+    ``dapo`` manager reads them), applied here so that the fault counting stays on."""
+    kwargs = config.reward.get("reward_kwargs") or {}
+    buffer = kwargs.get("overlong_buffer_cfg") or {}
+    if not buffer.get("enable"):
+        return OverlongBuffer(enable=False), 0
+    return (
+        OverlongBuffer(True, int(buffer["len"]), float(buffer["penalty_factor"])),
+        int(kwargs["max_resp_len"]),
+    )
+
+
+def response_length(item: Any) -> int:
+    """The number of response tokens of one row (verl's layout: the attention mask ends with them)."""
+    width = item.batch["responses"].shape[-1]
+    return int(item.batch["attention_mask"][-width:].sum())
 
 
 def describe_row(data_source: Any, extra_info: Any) -> str:
@@ -82,6 +104,7 @@ class FaultCountingRewardManager(RateLimitedRewardManager):
         super().__init__(*args, **kwargs)
         rate = float(os.environ.get(MAX_ERROR_RATE_ENV, DEFAULT_MAX_ERROR_RATE))
         self.ledger = FaultLedger(int(os.environ.get(STEP_ROWS_ENV, "128")), rate)
+        self.overlong, self.max_resp_len = overlong_settings(self.config)
 
     def verifier_of(self, item: Any) -> str:
         """The verifier that scores ``item`` under the run's reward settings ('?' if the row cannot say)."""
@@ -98,7 +121,9 @@ class FaultCountingRewardManager(RateLimitedRewardManager):
         info = result.get("reward_extra_info", {})
         if "timeout" not in info and "error" not in info:
             self.ledger.add(None)
-            return {**result, "reward_extra_info": {**info, **dict.fromkeys(FAULT_KEYS, 0.0)}}
+            penalty = self.overlong.penalties([response_length(data[-1])], self.max_resp_len)[0]
+            scored = {**result, "reward_score": result["reward_score"] + penalty}
+            return {**scored, "reward_extra_info": {**info, **dict.fromkeys(FAULT_KEYS, 0.0)}}
         item = data[-1]
         where = describe_row(
             item.non_tensor_batch.get("data_source"), item.non_tensor_batch.get("extra_info")
