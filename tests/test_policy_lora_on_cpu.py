@@ -1,5 +1,5 @@
 """LoRA and the frozen vision tower, on the local policy (the tiny Qwen2.5-VL) and in verl's config: what
-trains, what the rollout engine receives, and the verl keys the recipe keys become."""
+trains, what the rollout engine receives, and the verl keys the recipe keys become (or their refusal)."""
 
 from __future__ import annotations
 
@@ -60,14 +60,18 @@ def verl_model_cfg(data, *overrides):
     return validate_recipe(cfg).actor_rollout_ref
 
 
-def test_lora_and_frozen_vision_tower_become_verls_keys(data):
-    actor_rollout_ref = verl_model_cfg(
-        data, "model.lora_rank=16", "model.lora_alpha=32", "actor.freeze_vision_tower=true"
-    )
-    model = actor_rollout_ref.model
+def test_lora_becomes_verls_keys_and_a_frozen_vision_tower_is_refused_there(data):
+    model = verl_model_cfg(data, "model.lora_rank=16", "model.lora_alpha=32").model
     assert (model.lora_rank, model.lora_alpha) == (16, 32)
     assert model.target_modules == "all-linear" and model.exclude_modules == VISION_TOWER_MODULES
-    assert actor_rollout_ref.actor.freeze_vision_tower is True
+    with pytest.raises(RecipeError, match="actor.freeze_vision_tower=True is not supported by backend=verl"):
+        verl_model_cfg(data, "actor.freeze_vision_tower=true")  # verl 0.9.1 never reads its own key
+
+
+def test_grad_clip_reaches_the_key_verls_engines_read(data):
+    cfg = compose_recipe(VERL_RECIPE, [*data_overrides(data), "algorithm.grad_clip=0.3"])
+    verl_cfg = validate_recipe(cfg)
+    assert verl_cfg.actor_rollout_ref.actor.optim.clip_grad == 0.3 and verl_cfg.critic.optim.clip_grad == 0.3
 
 
 def test_kl_in_both_reward_and_loss_is_refused_unless_asked_for(data):

@@ -119,11 +119,10 @@ def _overlong(cfg: DictConfig) -> dict[str, Any]:
 
 
 def _filter_groups(cfg: DictConfig) -> dict[str, Any]:
-    groups = cfg.algorithm.filter_groups
+    """verl's V1 replay buffer drops zero-variance groups and refills until the batch is full; always on the
+    verifier's accuracy, never on the shaped score."""
     prefix = "algorithm.filter_groups"
-    # always on the verifier's accuracy, never on the shaped score
-    return {f"{prefix}.enable": groups.enable, f"{prefix}.metric": "acc",
-            f"{prefix}.max_num_gen_batches": groups.max_num_gen_batches}  # fmt: skip
+    return {f"{prefix}.enable": cfg.algorithm.filter_groups.enable, f"{prefix}.metric": "acc"}
 
 
 def _rollout_name(cfg: DictConfig) -> dict[str, Any]:
@@ -235,7 +234,14 @@ ROUTES: tuple[Route, ...] = (
     Route("data.prompt_key", "data.prompt_key", "inputs.prompt_key"),
     Route("data.filter_overlong_prompts", "data.filter_overlong_prompts", "filter_overlong_prompts"),
     Route("data.shuffle", "data.shuffle", "shuffle"),
-    Route("actor.freeze_vision_tower", f"{ACTOR}.freeze_vision_tower", "freeze_vision_tower"),
+    Route(
+        "actor.freeze_vision_tower",
+        Refuse(
+            "verl 0.9.1 declares actor.freeze_vision_tower but its engines never read it; use LoRA "
+            "(model.lora_rank > 0 leaves the vision tower without adapters by default)"
+        ),
+        "freeze_vision_tower",
+    ),
     Route("algorithm.adv_estimator", _estimator, "estimator"),
     Route("algorithm.policy_loss", f"{ACTOR}.policy_loss.loss_mode", "loss.policy_loss"),
     Route("algorithm.policy_loss_args", _policy_loss_args, "loss.policy_loss_args"),
@@ -253,7 +259,8 @@ ROUTES: tuple[Route, ...] = (
     Route("algorithm.lr", f"{ACTOR}.optim.lr", "lr"),
     Route("algorithm.lr_warmup_steps", f"{ACTOR}.optim.lr_warmup_steps", "lr_warmup_steps"),
     Route("algorithm.weight_decay", f"{ACTOR}.optim.weight_decay", "weight_decay"),
-    Route("algorithm.grad_clip", (f"{ACTOR}.grad_clip", "critic.grad_clip"), "grad_clip"),
+    # verl 0.9.1's engines clip to optim.clip_grad (actor.grad_clip / critic.grad_clip are read by nothing)
+    Route("algorithm.grad_clip", (f"{ACTOR}.optim.clip_grad", "critic.optim.clip_grad"), "grad_clip"),
     Route("algorithm.ppo_epochs", (f"{ACTOR}.ppo_epochs", "critic.ppo_epochs"), "ppo_epochs"),
     Route(
         "algorithm.ppo_mini_batch_size",
@@ -275,7 +282,14 @@ ROUTES: tuple[Route, ...] = (
         "mask_truncated_responses",
     ),  # fmt: skip
     Route("algorithm.filter_groups.enable", _filter_groups, "filter_groups.enable"),
-    Route("algorithm.filter_groups.max_num_gen_batches", _filter_groups, "filter_groups.max_num_gen_batches"),
+    Route(
+        "algorithm.filter_groups.max_num_gen_batches",
+        Refuse(
+            "verl 0.9.1's replay buffer ignores it (it refills until the batch is full); bound concurrent "
+            "generation with verl.overrides=[algorithm.filter_groups.max_inflight_gen_batches=N]"
+        ),
+        "filter_groups.max_num_gen_batches",
+    ),
     *(
         Route(
             f"algorithm.rollout_correction.{name}",

@@ -72,7 +72,7 @@ class DataConfig:
 
 @dataclass
 class ActorConfig:
-    freeze_vision_tower: bool = False  # train the language model (and merger) only
+    freeze_vision_tower: bool = False  # train the language model only (local backend; verl 0.9.1 ignores it)
 
 
 @dataclass
