@@ -22,7 +22,7 @@ from omegaconf import OmegaConf
 from ray.util.placement_group import placement_group, remove_placement_group
 
 from base_training.tiny import build_tiny_qwen2_5_vl
-from rlvr.backends.local import trainer
+from rlvr.backends.local import step
 from rlvr.backends.local.actors import start_actors, stop_actors
 from rlvr.backends.local.placement import PlacementError, PlacementPlan, check_fits, plan_placement, reserve
 from rlvr.backends.local.settings import loop_settings
@@ -166,7 +166,7 @@ def test_actors_land_on_the_gpu_node_the_plan_says_and_train_there(two_nodes, tm
     try:
         assert actors.nodes == [two_nodes] * 3  # every bundle asks for GPU: the worker node holds them all
         assert [actor_node(a) for a in (actors.rollout, *actors.policy.workers)] == actors.nodes
-        metrics = trainer.train_step(actors, rows, trainer.RunState(), settings)
+        metrics, _ = step.train_step(actors, rows, 0, 1, settings)
         assert metrics["perf/weight_sync_mb"] > 0 and "actor/pg_loss" in metrics
     finally:
         stop_actors(actors)
