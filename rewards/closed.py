@@ -15,7 +15,7 @@ from rewards.choice import parse_options, verify_choice
 from rewards.concepts import analyse
 from rewards.explain import decided_by
 from rewards.extract import strip_lead_in
-from rewards.medical_terms import has_cjk
+from rewards.medical_terms import has_cjk, vocabulary_cache
 from rewards.qualifiers import compatible_modifiers, conflict
 from rewards.registry import register_verifier
 from rewards.restatement import restated
@@ -104,6 +104,7 @@ def _either_or_gold(truth: str, info: Mapping[str, Any], question: str | None) -
     return alternative_of(truth, alternatives) if alternatives else None
 
 
+@vocabulary_cache  # reads qualifiers and concepts: an extended table must not meet stale verdicts
 @lru_cache(maxsize=16384)
 def parse_yes_no(text: str, question: str | None = None) -> bool | None:
     """``True`` for a yes, ``False`` for a no, ``None`` for neither, a hedge or a contradiction.

@@ -24,6 +24,7 @@ from rewards.options import normalize_options
 from rewards.penalties import length_severity, repetition_severity
 from rewards.registry import VerifierError, check_module_name, import_modules
 from rewards.row_settings import check_row_settings
+from rewards.term_tables import checked_table_paths, load_term_tables
 from rewards.text import MAX_RESPONSE_CHARS, clip, clip_tail
 
 SCORE_KEYS = ("score", "acc", "format", "length_penalty", "repetition_penalty", "answer_found")
@@ -59,6 +60,8 @@ class RewardConfig:
     repetition_penalty: float = 0.0  # coefficient; 0 switches the repetition penalty off
     repetition_ngram: int = 4  # n of the word n-grams whose repeats are counted
     imports: tuple[str, ...] = ()  # modules imported before scoring (their @register_verifier calls run)
+    equivalences: tuple[str, ...] = ()  # TSV files of extra synonyms (rewards/data/equivalences.tsv's layout)
+    qualifiers: tuple[str, ...] = ()  # TSV files of contradicting values (rewards/data/qualifiers.tsv's)
 
     def __post_init__(self) -> None:
         for name in ("acc_weight", "format_weight", "numeric_rtol", "length_penalty", "repetition_penalty"):
@@ -95,6 +98,8 @@ class RewardConfig:
             object.__setattr__(self, "imports", tuple(check_module_name(m) for m in self.imports))
         except VerifierError as exc:
             raise ValueError(f"reward setting imports: {exc}") from None
+        for name in ("equivalences", "qualifiers"):
+            object.__setattr__(self, name, checked_table_paths(name, getattr(self, name)))
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any], where: str = "reward settings") -> RewardConfig:
@@ -190,6 +195,7 @@ def score_response(
     gave no verdict (see ``compute_score``)."""
     config = config or DEFAULT_CONFIG
     import_modules(config.imports)
+    load_term_tables(config.equivalences, config.qualifiers)
     if extra_info is None:
         extra_info = {}
     elif not isinstance(extra_info, Mapping):

@@ -57,6 +57,8 @@ FLIPS = {
     "rollout.val_kwargs.temperature": 0.5,
     "reward.verifier": "choice",
     "reward.imports": ["rewards.spelling"],
+    "reward.equivalences": [str(REPO / "rewards" / "data" / "equivalences.tsv")],
+    "reward.qualifiers": [str(REPO / "rewards" / "data" / "qualifiers.tsv")],
     "reward.think_tag": "reason",
     "reward.answer_tag": "final",
     "reward.open_metric": "exact",

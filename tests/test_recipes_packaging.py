@@ -58,8 +58,8 @@ def test_installed_copy_lists_and_dry_runs_recipes(installed, tmp_path):
     ]
     listed = run_installed(installed, tmp_path, "-m", "rlvr", "recipes")
     assert "quickstart" in listed.stdout.split() and "medvqa_grpo_qwen2_5_vl_7b" in listed.stdout.split()
-    dry = run_installed(
-        installed, tmp_path, "-m", "rlvr", "train", "recipe=quickstart", "model=qwen2_5_vl_7b", "dry_run=true"
-    )
+    # a group option from the installed copy (a hub-id model group is refused by the local backend)
+    dry = run_installed(installed, tmp_path, "-m", "rlvr", "train", "recipe=quickstart", "algorithm=ppo",
+                        "dry_run=true")  # fmt: skip
     assert dry.returncode == 0, dry.stderr
-    assert "path: Qwen/Qwen2.5-VL-7B-Instruct" in dry.stdout
+    assert "adv_estimator: gae" in dry.stdout

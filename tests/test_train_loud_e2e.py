@@ -29,7 +29,7 @@ PLUGIN = textwrap.dedent(
 FAST = [
     "recipe=quickstart", "model.sft_warmup.steps=0", "data.synth.n=24", "data.train_batch_size=2",
     "data.val_batch_size=8", "data.max_response_length=2", "algorithm.ppo_mini_batch_size=2", "rollout.n=2",
-    "trainer.val_before_train=false", "trainer.test_freq=1", "trainer.save_freq=0",
+    "trainer.val_before_train=false", "trainer.test_freq=1",
 ]  # fmt: skip
 
 

@@ -139,7 +139,7 @@ def _val_temperature(cfg: DictConfig) -> dict[str, Any]:
 
 
 def _resume(cfg: DictConfig) -> dict[str, Any]:
-    return {"trainer.resume_mode": "auto" if cfg.trainer.resume == "auto" else "disable"}
+    return {"trainer.resume_mode": "disable" if cfg.trainer.resume == "never" else "auto"}  # force resumes
 
 
 def _ray_address(cfg: DictConfig) -> dict[str, Any]:
@@ -174,9 +174,13 @@ def _policy_loss_args(cfg: DictConfig) -> dict[str, Any]:
 
 
 def reward_config_kwargs(cfg: DictConfig) -> dict[str, Any]:
-    """The recipe's ``reward`` block as ``rewards.score.RewardConfig`` keyword arguments."""
+    """The recipe's ``reward`` block as ``rewards.score.RewardConfig`` keyword arguments (table files as
+    absolute paths: Ray workers, verl's too, start elsewhere)."""
     block = OmegaConf.to_container(cfg.reward, resolve=True)
-    return {k: v for k, v in block.items() if f"reward.{k}" in REWARD_CONFIG_KEYS}
+    kwargs = {k: v for k, v in block.items() if f"reward.{k}" in REWARD_CONFIG_KEYS}
+    for key in TABLE_FILE_KEYS:
+        kwargs[key] = [str(Path(f).expanduser().resolve()) for f in kwargs[key]]
+    return kwargs
 
 
 REWARD_CONFIG_KEYS = tuple(
@@ -184,9 +188,10 @@ REWARD_CONFIG_KEYS = tuple(
     for name in (
         "acc_weight", "format_weight", "think_tag", "answer_tag", "numeric_rtol", "open_metric", "verifier",
         "length_penalty", "length_unit", "length_target", "length_max", "repetition_penalty",
-        "repetition_ngram", "imports",
+        "repetition_ngram", "imports", "equivalences", "qualifiers",
     )
 )  # fmt: skip
+TABLE_FILE_KEYS = ("equivalences", "qualifiers")
 NO_SFT_WARMUP = Refuse("run the SFT stages (`rlvr sft ...`) and pass their output as model.path")
 NO_TINY = Refuse("build the tiny model first (base_training.tiny) and pass its folder as model.path")
 TINY_ONLY = "the tiny builder's sizes"

@@ -177,6 +177,9 @@ class RewardSettings:
     verifier: str | None = None  # registered verifier name or dotted path "pkg.mod:fn" for every row
     # modules imported before scoring, in every worker (and verl's): their @register_verifier verifiers
     imports: list[str] = field(default_factory=list)
+    # TSV files of extra synonyms / contradicting values (laid out as rewards/data/*.tsv)
+    equivalences: list[str] = field(default_factory=list)
+    qualifiers: list[str] = field(default_factory=list)
     num_workers: int = 2  # scoring processes (local: a pool; verl: its reward workers)
     timeout_s: float = 5.0  # per-item verifier timeout; a timeout is a fault, not a wrong answer
     max_error_rate: float = 0.01  # stop the run when more of a step's rows than this fault (1%)
