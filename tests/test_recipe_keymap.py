@@ -248,7 +248,7 @@ def test_refusals_name_the_key_and_the_reason():
 
 def test_defaults_live_in_the_schema_only():
     for group in (REPO / "recipes").glob("*/*.yaml"):
-        block = OmegaConf.load(group) or {}
+        block = OmegaConf.load(group)
         name = group.parent.name
         for key, value in OmegaConf.to_container(block).items():
             full = key if name in ("backend",) else f"{name}.{key}"
