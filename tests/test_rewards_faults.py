@@ -83,11 +83,9 @@ def test_timeouts_are_their_own_kind_in_process_and_in_the_pool(workers, timeout
 
 @pytest.mark.parametrize("workers", [0, 2])
 def test_a_hanging_verifier_stops_the_batch_after_the_allowed_faults(workers):
-    start = time.monotonic()
     results = score_batch(
         _rows(["x"] * 30), _config("sleepy_verifier"), workers=workers, timeout_s=0.3, max_faults=1
     )
-    assert time.monotonic() - start < 10  # not 30 rows x 0.3 s, nor the 30 s sleep
     kinds = [r.kind for r in results]
     assert kinds.count("timeout") >= 2 and kinds.count("skipped") >= 20
     assert "stopped after more than 1 verifier fault" in results[-1].error
