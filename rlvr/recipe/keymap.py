@@ -196,7 +196,6 @@ ROUTES: tuple[Route, ...] = (
     Route("model.sft_warmup.steps", NO_SFT_WARMUP, "inputs.warmup_steps"),
     Route("model.sft_warmup.lr", NO_SFT_WARMUP, "inputs.warmup_lr"),
     Route("model.sft_warmup.batch_size", NO_SFT_WARMUP, "inputs.warmup_batch_size"),
-    Route("model.sft_warmup.shuffle_answers", NO_SFT_WARMUP, "inputs.warmup_shuffle_answers"),
     Route("data.train_files", _absolute_paths("data.train_files", "data.train_files"), "inputs.train_files"),
     Route("data.val_files", _absolute_paths("data.val_files", "data.val_files"), "inputs.val_files"),
     Route(

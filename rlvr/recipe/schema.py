@@ -24,9 +24,6 @@ class SftWarmupConfig:
     steps: int = 0
     lr: float = 5e-4
     batch_size: int = 8
-    # true: answers swapped among rows of one answer type (rlvr.data.shuffled_answers): the warm-up teaches
-    # the answer format and prior, not the task, so RL starts from the prior whatever the seed
-    shuffle_answers: bool = False
 
 
 @dataclass

@@ -43,11 +43,6 @@ def initial_policy(settings: LoopSettings, output_dir: Path, train_files: list[s
         return model_path
     from base_training.run import sft_warmup
 
-    if inputs.warmup_shuffle_answers:
-        from rlvr.data.shuffled_answers import write_shuffled_answers
-
-        shuffled = output_dir / "warmup_data" / "train_shuffled_answers.parquet"
-        train_files = [str(write_shuffled_answers(train_files, shuffled, settings.seed))]
     return sft_warmup(
         str(model_path),
         train_files,

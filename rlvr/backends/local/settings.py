@@ -27,7 +27,6 @@ class RunInputs:
     warmup_steps: int
     warmup_lr: float
     warmup_batch_size: int
-    warmup_shuffle_answers: bool
     train_files: list[str]
     val_files: list[str]
     synth_n: int
