@@ -51,6 +51,7 @@ class TinySize:
     # 56x56 pixels -> 4x4 patches of 14 -> 2x2 merged -> 4 image tokens; larger images up to 16 tokens.
     image_min_pixels: int = 56 * 56
     image_max_pixels: int = 112 * 112
+    initializer_range: float = 0.02
 
     @property
     def head_dim(self) -> int:
@@ -145,6 +146,7 @@ def _model_config(size: TinySize, tokenizer):
         "eos_token_id": ids("<|im_end|>"),
         "pad_token_id": ids("<|endoftext|>"),
         "tie_word_embeddings": True,
+        "initializer_range": size.initializer_range,
     }
     vision = {
         "depth": size.vision_depth,
@@ -157,6 +159,7 @@ def _model_config(size: TinySize, tokenizer):
         "temporal_patch_size": 2,
         "window_size": 112,
         "fullatt_block_indexes": [size.vision_depth - 1],
+        "initializer_range": size.initializer_range,
     }
     return Qwen2_5_VLConfig(
         text_config=text,

@@ -114,3 +114,19 @@ def test_refuses_foreign_folder_and_unknown_override(tmp_path):
         build_tiny_qwen2_5_vl(tmp_path)
     with pytest.raises(TypeError, match="unknown size override"):
         build_tiny_qwen2_5_vl(tmp_path / "x", hidden_sise=64)
+
+
+@pytest.mark.parametrize("initializer_range", [0.02, 0.1])
+def test_initializer_range_sets_the_std_of_language_and_vision_weights(tmp_path, initializer_range):
+    from transformers import AutoModelForImageTextToText
+
+    path = build_tiny_qwen2_5_vl(tmp_path / "model", seed=0, initializer_range=initializer_range)
+    model = AutoModelForImageTextToText.from_pretrained(path)
+    weights = {
+        name: param
+        for name, param in model.named_parameters()
+        if name.endswith(("q_proj.weight", "patch_embed.proj.weight", "mlp.0.weight", "embed_tokens.weight"))
+    }
+    assert any("visual" in name for name in weights) and any("language" in name for name in weights)
+    for name, param in weights.items():
+        assert param.std().item() == pytest.approx(initializer_range, rel=0.1), name

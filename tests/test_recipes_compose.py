@@ -182,4 +182,4 @@ def test_verl_backend_refuses_what_verl_cannot_run(data):
         validate_recipe(cfg)
     assert "backend=verl rolls out with vLLM" in str(err.value)
     assert "backend=verl needs a saved model folder" in str(err.value)
-    assert "model.sft_warmup.steps=120 is not supported by backend=verl: run the SFT stages" in str(err.value)
+    assert "model.sft_warmup.steps=20 is not supported by backend=verl: run the SFT stages" in str(err.value)
