@@ -39,7 +39,7 @@ def run_local(work: Work, engine: str, policy_workers: int) -> Timing:
     import ray
     from omegaconf import OmegaConf
 
-    from rlvr.backends.local import trainer
+    from rlvr.backends.local import step
     from rlvr.backends.local.actors import local_cpus, start_actors
     from rlvr.backends.local.settings import loop_settings
     from rlvr.recipe.schema import RLConfig
@@ -53,7 +53,7 @@ def run_local(work: Work, engine: str, policy_workers: int) -> Timing:
                           "ppo_mini_batch_size": work.prompts_per_step, "ppo_epochs": 1,
                           # one pass per step (per rank), as TRL's one optimizer step over the whole batch
                           "ppo_micro_batch_size_per_gpu": responses // policy_workers},
-            "rollout": {"n": work.group_size, "engine": engine, "temperature": 1.0, "top_p": 1.0,
+            "rollout": {"n": work.group_size, "name": engine, "temperature": 1.0, "top_p": 1.0,
                         "log_prob_micro_batch_size_per_gpu": responses // policy_workers},
             "reward": {"num_workers": 0},
             "cluster": {"policy_workers": policy_workers},
@@ -65,13 +65,14 @@ def run_local(work: Work, engine: str, policy_workers: int) -> Timing:
     ray.init(address="local", num_cpus=local_cpus(settings), include_dashboard=False, log_to_driver=False)
     try:
         actors = start_actors(work.model_dir, work.model_dir, settings, state_dir=None)
-        state = trainer.RunState()
-        trainer.train_step(actors, work.rows, state, settings)  # warm-up step, not timed
+        cursor = step.train_step(actors, work.rows, 0, 0, settings)[1]  # warm-up step, not timed
         steps, walls = [], []
-        for _ in range(work.steps):
+        for number in range(1, work.steps + 1):
             started = time.perf_counter()
-            steps.append(trainer.train_step(actors, work.rows, state, settings))
+            metrics, drawn = step.train_step(actors, work.rows, cursor, number, settings)
             walls.append(time.perf_counter() - started)
+            steps.append(metrics)
+            cursor += drawn
     finally:
         ray.shutdown()
     wall = sum(walls)
@@ -81,7 +82,7 @@ def run_local(work: Work, engine: str, policy_workers: int) -> Timing:
         return sum(s[key] for s in steps) / work.steps
 
     split = {
-        "rollout": mean("timing/rollout_s"),
+        "rollout": mean("timing/rollout_s") - mean("timing/reward_s"),
         "reward": mean("timing/reward_s"),
         "update": mean("timing/update_s") - mean("timing/weight_sync_s"),
         "weight sync": mean("timing/weight_sync_s"),

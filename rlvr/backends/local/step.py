@@ -39,12 +39,14 @@ def generate(actors: Actors, prompts: list[dict], settings: LoopSettings, seed: 
     sampling = Sampling(settings.max_new_tokens, settings.temperature, settings.top_p, settings.top_k)
     rollout = ray.get(actors.rollout.generate.remote(rows, sampling, seed))
     group_ids = np.repeat(np.arange(len(prompts)), settings.group_size)
+    started = time.perf_counter()
     scored = score_rows(rollout.texts, rows, settings.reward)
     judged = torch.tensor(scored.judged, dtype=torch.bool)
     experience = Experience(rows, rollout, group_ids, score_tensors(scored, rollout, settings), judged)
     experience.metrics = {
         "reward/errors": float(scored.faults.errors),
         "reward/timeouts": float(scored.faults.timeouts),
+        "timing/reward_s": time.perf_counter() - started,  # part of timing/rollout_s
     }
     if settings.estimator in GREEDY_BASELINE_ESTIMATORS:
         experience.reward_baselines = greedy_baseline(actors, prompts, settings)
@@ -78,7 +80,8 @@ def collect(
     (``algorithm.filter_groups``), groups whose accuracy does not vary teach nothing: more prompts are
     drawn, up to ``max_num_gen_batches`` generation batches, and groups are kept informative first."""
     wanted = settings.prompts_per_step
-    draws, kept, spare, drawn, faults = 0, [], [], 0, {"reward/errors": 0.0, "reward/timeouts": 0.0}
+    draws, kept, spare, drawn = 0, [], [], 0
+    faults = {"reward/errors": 0.0, "reward/timeouts": 0.0, "timing/reward_s": 0.0}  # summed over draws
     limit = settings.filter_groups.max_num_gen_batches
     while True:
         prompts = prompt_batch(train_rows, cursor + drawn, wanted, settings.seed, settings.shuffle)
