@@ -66,6 +66,13 @@ def test_max_tokens_top_k_and_top_p_are_honoured(engine, rows):
     assert not torch.equal(hot.response_ids, greedy.response_ids)
 
 
+def test_responses_never_hold_vision_placeholders(engine, rows):
+    """The policy would look for image features behind them (as HF ``generate``, vLLM suppresses them)."""
+    hot = engine.generate([row for row in rows for _ in range(16)], Sampling(32, temperature=2.0), seed=2)
+    sampled = set(hot.response_ids[hot.response_mask.bool()].tolist())
+    assert engine.suppressed_ids and not sampled & set(engine.suppressed_ids)
+
+
 def test_a_batch_over_one_engine_step_samples_with_seeds(engine, rows):
     many = [row for row in rows for _ in range(40)]  # ~160 x 110 prompt tokens: several engine steps
     first = engine.generate(many, Sampling(4, temperature=1.0), seed=11)

@@ -26,6 +26,7 @@ from rlvr.backends.local.vllm_engine import VLLMEngine, sampling_kwargs
 from rlvr.backends.local.weight_sync import WeightReceiver
 
 VISION_TOKENS = ("<|image_pad|>", "<|video_pad|>", "<|vision_start|>", "<|vision_end|>", "<|vision_pad|>")
+SUPPRESSED_LOGIT_BIAS = -100.0  # added to a vision placeholder's logit: its probability becomes ~e^-100
 
 
 @dataclass(frozen=True)
@@ -183,7 +184,9 @@ class RolloutWorker:
         self, rows: list[dict[str, Any]], sampling: Sampling, seed: int
     ) -> tuple[list[list[int]], list[list[float]] | None]:
         """Row i is sampled with seed ``seed + i``: the responses of one group differ, and reproduce. With
-        ``engine_log_probs`` the engine's log-prob of each sampled token comes back too."""
+        ``engine_log_probs`` the engine's log-prob of each sampled token comes back too. Vision placeholders
+        are suppressed as in HF ``generate``."""
+        suppressed = {token: SUPPRESSED_LOGIT_BIAS for token in self.suppressed_ids}
         options = [
             sampling_kwargs(
                 sampling.max_new_tokens,
@@ -192,7 +195,7 @@ class RolloutWorker:
                 sampling.top_k,
                 sampling.greedy,
                 seed + index,
-            )  # fmt: skip
+            ) | {"logit_bias": suppressed}  # fmt: skip
             for index in range(len(rows))
         ]
         return self.vllm.generate(self.vllm_requests(rows), options)
