@@ -23,10 +23,17 @@ from pathlib import Path
 from rlvr.data.records import RawRecord, Record
 from rlvr.data.sources.readers import csv_rows, find_files, load_json, parquet_rows
 from rlvr.data.sources.registry import register_source
-from rlvr.data.sources.rows import Row, RowProblem, SourceError, Splits, convert_rows, reconciled_letter, text
+from rlvr.data.sources.rows import (
+    Row,
+    RowProblem,
+    SourceError,
+    Splits,
+    convert_rows,
+    text,
+    text_choice_record,
+)
 
 COLUMNS = {"A": "opa", "B": "opb", "C": "opc", "D": "opd", "E": "ope"}
-TEXT_MODALITY = "text"
 BENCHMARK = Splits(official="", benchmark="Medbullets")
 _VERSION = re.compile(r"op\s{0,2}([45])", re.IGNORECASE)
 
@@ -44,18 +51,7 @@ def _options(row: Row) -> dict[str, str]:
 
 def _convert(where: str, row: Row, version: str) -> RawRecord:
     options = _options(row)
-    notes: list[tuple[str, str]] = []
-    answer_text = str(row.get("answer") or "").strip()
-    return RawRecord(
-        where=where,
-        question=text(row, "question"),
-        answer=reconciled_letter(options, text(row, "answer_idx"), answer_text, notes, strict=False),
-        answer_type="choice",
-        options=options,
-        modality=TEXT_MODALITY,
-        question_type=version or f"op{len(options)}",
-        notes=notes,
-    )
+    return text_choice_record(where, row, options, text(row, "answer_idx"), version or f"op{len(options)}")
 
 
 def _pandas_json_rows(path: Path) -> Iterator[tuple[str, Row]]:

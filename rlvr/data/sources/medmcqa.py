@@ -18,9 +18,8 @@ from pathlib import Path
 from rlvr.data.records import RawRecord, Record
 from rlvr.data.sources.readers import find_files, jsonl_rows, parquet_rows
 from rlvr.data.sources.registry import register_source
-from rlvr.data.sources.rows import Row, RowProblem, Splits, convert_rows, split_token, text
+from rlvr.data.sources.rows import TEXT_MODALITY, Row, RowProblem, Splits, convert_rows, split_token, text
 
-TEXT_MODALITY = "text"
 COLUMNS = {"A": "opa", "B": "opb", "C": "opc", "D": "opd"}
 BENCHMARKS = {"val": "MedMCQA validation"}
 NO_ANSWER = (None, "", -1, "-1")  # the released test split carries no answers

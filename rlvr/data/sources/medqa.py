@@ -31,12 +31,11 @@ from rlvr.data.sources.rows import (
     Splits,
     convert_rows,
     language_of,
-    reconciled_letter,
     split_token,
     text,
+    text_choice_record,
 )
 
-TEXT_MODALITY = "text"
 USMLE_BENCHMARK = "MedQA-USMLE test"
 REGIONS = ("US", "Mainland", "Taiwan")
 FOUR_OPTIONS = "4_options"
@@ -88,21 +87,10 @@ def _convert(where: str, row: Row, language: str) -> RawRecord:
     if not isinstance(options, Mapping) or not options:
         raise RowProblem("malformed_row", "'options' must be an object {letter: text}")
     options = {str(k).strip().upper(): str(v).strip() for k, v in options.items()}
-    notes: list[tuple[str, str]] = []
     label = str(row.get("answer_idx") or "")
-    answer_text = str(row.get("answer") or "").strip()
-    question = text(row, "question")
-    return RawRecord(
-        where=where,
-        question=question,
-        answer=reconciled_letter(options, label, answer_text, notes, strict=False),
-        answer_type="choice",
-        options=options,
-        modality=TEXT_MODALITY,
-        question_type=str(row.get("meta_info") or "").strip(),
-        language=language or language_of(question),
-        notes=notes,
-    )
+    meta_info = str(row.get("meta_info") or "").strip()
+    language = language or language_of(text(row, "question"))
+    return text_choice_record(where, row, options, label, meta_info, language)
 
 
 def _read(root: Path, files: list[Path], variant: Variant | None) -> Iterator[Record]:

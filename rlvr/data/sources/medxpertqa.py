@@ -24,6 +24,7 @@ from rlvr.data.records import RawRecord, Record
 from rlvr.data.sources.readers import find_files, jsonl_rows
 from rlvr.data.sources.registry import register_source
 from rlvr.data.sources.rows import (
+    TEXT_MODALITY,
     Row,
     RowProblem,
     SourceError,
@@ -36,7 +37,6 @@ from rlvr.data.sources.rows import (
 
 CHOICES_HEADER = "Answer Choices:"
 SUBSETS = {"mm": "MM", "text": "Text"}
-TEXT_MODALITY = "text"
 
 
 def _options(value: Any) -> dict[str, str]:

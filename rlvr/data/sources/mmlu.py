@@ -20,6 +20,7 @@ from rlvr.data.sources.readers import csv_rows, find_files, parquet_rows
 from rlvr.data.sources.registry import register_source
 from rlvr.data.sources.rows import (
     LETTERS,
+    TEXT_MODALITY,
     Row,
     RowProblem,
     Splits,
@@ -39,7 +40,6 @@ SUBJECTS = (
     "professional_medicine",
 )
 CSV_COLUMNS = ("question", "A", "B", "C", "D", "answer")
-TEXT_MODALITY = "text"
 BENCHMARKS = {"test": "MMLU-Med test"}
 
 

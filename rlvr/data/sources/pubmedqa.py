@@ -30,9 +30,8 @@ from typing import Any
 from rlvr.data.records import RawRecord, Record
 from rlvr.data.sources.readers import find_files, json_object_items, load_json, parquet_columns, parquet_rows
 from rlvr.data.sources.registry import register_source
-from rlvr.data.sources.rows import Row, RowProblem, Splits, convert_rows, split_token, text
+from rlvr.data.sources.rows import TEXT_MODALITY, Row, RowProblem, Splits, convert_rows, split_token, text
 
-TEXT_MODALITY = "text"
 OPTIONS = {"A": "yes", "B": "no", "C": "maybe"}
 BENCHMARK = "PubMedQA test"
 TEST_ID_FILES = ("test_ground_truth.json", "test_set.json")

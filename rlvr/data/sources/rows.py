@@ -16,6 +16,8 @@ from typing import Any
 
 from rlvr.data.records import RawRecord, Record, Rejected
 
+TEXT_MODALITY = "text"  # the modality of text-only questions (MMLU, MedQA, PubMedQA, ...)
+
 Row = Mapping[str, Any]
 LETTERS = "ABCDEFGHIJ"  # the most options a row may have
 _OPTION_PREFIX = re.compile(r"^\s{0,8}\(?[A-J]\s{0,3}[:.)]\s*")  # "A:", "A.", "(A)" before an option's text
@@ -159,6 +161,26 @@ def checked_letter(options: Mapping[str, str], letter: str) -> str:
     if letter not in options:
         raise RowProblem("malformed_row", f"answer letter {letter!r} is not among options {sorted(options)}")
     return letter
+
+
+def text_choice_record(
+    where: str, row: Row, options: Mapping[str, str], label: str, question_type: str, language: str = "en"
+) -> RawRecord:
+    """A text-only multiple-choice row (``question``, ``answer`` text beside the letter ``label``), its letter
+    reconciled with the text by ``reconciled_letter`` (a paraphrased text keeps the label)."""
+    notes: list[tuple[str, str]] = []
+    answer_text = str(row.get("answer") or "").strip()
+    return RawRecord(
+        where=where,
+        question=text(row, "question"),
+        answer=reconciled_letter(options, label, answer_text, notes, strict=False),
+        answer_type="choice",
+        options=options,
+        modality=TEXT_MODALITY,
+        question_type=question_type,
+        language=language,
+        notes=notes,
+    )
 
 
 def reconciled_letter(

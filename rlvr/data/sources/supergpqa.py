@@ -16,10 +16,9 @@ from pathlib import Path
 from rlvr.data.records import RawRecord, Record
 from rlvr.data.sources.readers import find_files, jsonl_rows, parquet_rows
 from rlvr.data.sources.registry import register_source
-from rlvr.data.sources.rows import Row, RowProblem, Splits, convert_rows, lettered, reconciled_letter, text
+from rlvr.data.sources.rows import Row, RowProblem, Splits, convert_rows, lettered, text, text_choice_record
 
 DISCIPLINE = "Medicine"
-TEXT_MODALITY = "text"
 BENCHMARK = Splits(official="", benchmark="SuperGPQA-Medicine")
 
 
@@ -27,19 +26,8 @@ def _convert(where: str, row: Row) -> RawRecord:
     choices = row.get("options")
     if not isinstance(choices, list) or not choices:
         raise RowProblem("malformed_row", "'options' must be a list of option texts")
-    options = lettered(choices)
-    notes: list[tuple[str, str]] = []
-    answer_text = str(row.get("answer") or "").strip()
-    return RawRecord(
-        where=where,
-        question=text(row, "question"),
-        answer=reconciled_letter(options, text(row, "answer_letter"), answer_text, notes, strict=False),
-        answer_type="choice",
-        options=options,
-        modality=TEXT_MODALITY,
-        question_type="/".join(str(row.get(key) or "").strip() for key in ("field", "subfield")).strip("/"),
-        notes=notes,
-    )
+    field = "/".join(str(row.get(key) or "").strip() for key in ("field", "subfield")).strip("/")
+    return text_choice_record(where, row, lettered(choices), text(row, "answer_letter"), field)
 
 
 def _is_medicine(row: Row) -> bool:
