@@ -79,6 +79,10 @@ def sequence_inputs(prompts: PromptBatch, response_ids: torch.Tensor, response_m
     inputs = model_inputs(prompts)
     inputs["input_ids"] = torch.cat([prompts["input_ids"], response_ids], dim=1)
     inputs["attention_mask"] = torch.cat([prompts["attention_mask"], response_mask.long()], dim=1)
+    if "mm_token_type_ids" in inputs:  # response tokens are text
+        inputs["mm_token_type_ids"] = torch.cat(
+            [prompts["mm_token_type_ids"], torch.zeros_like(response_ids)], dim=1
+        )
     return inputs
 
 

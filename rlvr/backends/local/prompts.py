@@ -1,7 +1,9 @@
 """Turn RL data rows (verl schema) into model inputs: chat template, images, left-padded tensors.
 
 A prompt batch is a plain dict of tensors (``input_ids``, ``attention_mask`` and, with images,
-``pixel_values``, ``image_grid_thw``) plus ``images_per_sample`` so that it can be sliced per sample.
+``pixel_values``, ``image_grid_thw`` and ``mm_token_type_ids``) plus ``images_per_sample`` so that it can be
+sliced per sample. ``mm_token_type_ids`` marks the image tokens: without it Qwen-VL models place image
+patches at 1-D positions instead of their 3-D (M-RoPE) grid positions, unlike their SFT, vLLM and verl.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from base_training.encode import image_token_count
 from base_training.tiny import to_qwen_messages
 
 PromptBatch = dict[str, torch.Tensor]
+PER_SAMPLE = ("input_ids", "attention_mask", "mm_token_type_ids", "images_per_sample")  # a row per sample
 
 
 def prompt_text(processor: Any, row: dict[str, Any]) -> str:
@@ -68,7 +71,7 @@ def encode_prompts(processor: Any, rows: Sequence[dict[str, Any]], max_prompt_le
         )
     out = {
         key: batch[key]
-        for key in ("input_ids", "attention_mask", "pixel_values", "image_grid_thw")
+        for key in ("input_ids", "attention_mask", "pixel_values", "image_grid_thw", "mm_token_type_ids")
         if key in batch
     }
     out["images_per_sample"] = torch.tensor([len(images) for images in images_per_row])
@@ -78,7 +81,7 @@ def encode_prompts(processor: Any, rows: Sequence[dict[str, Any]], max_prompt_le
 def slice_prompts(batch: PromptBatch, indices: Sequence[int]) -> PromptBatch:
     """The sub-batch of samples ``indices``, keeping each sample's image patches with it."""
     index = torch.as_tensor(list(indices), dtype=torch.long)
-    out = {key: batch[key][index] for key in ("input_ids", "attention_mask", "images_per_sample")}
+    out = {key: batch[key][index] for key in PER_SAMPLE if key in batch}
     if "image_grid_thw" not in batch:
         return out
     image_start = torch.cumsum(batch["images_per_sample"], 0) - batch["images_per_sample"]
@@ -110,6 +113,10 @@ def concat_prompts(batches: Sequence[PromptBatch], pad_id: int) -> PromptBatch:
         "images_per_sample": torch.cat([b["images_per_sample"] for b in batches]),
     }
     with_images = [b for b in batches if "image_grid_thw" in b]
+    if any("mm_token_type_ids" in b for b in batches):  # text-only parts: every token is text (0)
+        out["mm_token_type_ids"] = torch.cat(
+            [left_pad(b.get("mm_token_type_ids", torch.zeros_like(b["input_ids"])), 0) for b in batches]
+        )
     if with_images:
         out["image_grid_thw"] = torch.cat([b["image_grid_thw"] for b in with_images])
         out["pixel_values"] = torch.cat([b["pixel_values"] for b in with_images])
