@@ -45,8 +45,10 @@ def test_two_fsdp_workers_take_the_same_update_as_one(ray_cluster, tiny_model, b
     expected = as_tensors(single.get_weights())
     assert sharded.keys() == expected.keys()
     assert any(not torch.equal(expected[name], before[name]) for name in expected)  # it did learn
+    # 4 AdamW steps of 1e-3: summation-order noise in the gradients (gloo's reduce-scatter vs one worker's
+    # accumulation) moves a few elements by up to ~1% of one step, as Adam rescales near-zero gradients
     for name, value in expected.items():
-        torch.testing.assert_close(sharded[name], value, rtol=1e-4, atol=2e-6, msg=name)
+        torch.testing.assert_close(sharded[name], value, rtol=1e-4, atol=1e-5, msg=name)
     for key in ("actor/pg_loss", "actor/kl_loss", "actor/entropy", "actor/grad_norm", "actor/lr"):
         assert two[key] == pytest.approx(one[key], rel=1e-4, abs=1e-7), key
 

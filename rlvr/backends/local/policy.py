@@ -35,6 +35,7 @@ from rlvr.backends.local.modeling import (
 )
 from rlvr.backends.local.prompts import PromptBatch, model_inputs, slice_prompts
 from rlvr.backends.local.sharded_state import load_policy, save_policy
+from rlvr.backends.local.shared_prefix import can_share, shared_prefix_logits, shared_prompts
 from rlvr.backends.local.weight_sync import DEFAULT_BUCKET_BYTES, stream_weights
 from rlvr.recipe.schema import AlgorithmConfig
 
@@ -90,12 +91,15 @@ def response_logits(
     model, prompts: PromptBatch, response_ids, response_mask, temperature: float
 ) -> torch.Tensor:
     """The logits that predicted each response token, divided by the sampling ``temperature`` (as verl's
-    actor does, so that ratios compare sampling distributions)."""
-    width = response_ids.shape[1]
-    out = model(
-        **sequence_inputs(prompts, response_ids, response_mask), logits_to_keep=width + 1, use_cache=False
-    )
-    return out.logits[:, -width - 1 : -1].float() / temperature
+    actor does, so that ratios compare sampling distributions). Rows that repeat a prompt (a GRPO group)
+    share one prompt forward (``shared_prefix.py``)."""
+    if can_share(model):
+        logits = shared_prefix_logits(model, prompts, response_ids, response_mask, *shared_prompts(prompts))
+    else:
+        width = response_ids.shape[1]
+        inputs = sequence_inputs(prompts, response_ids, response_mask)
+        logits = model(**inputs, logits_to_keep=width + 1, use_cache=False).logits[:, -width - 1 : -1]
+    return logits.float() / temperature
 
 
 def response_log_probs(
@@ -231,7 +235,7 @@ class PolicyWorker:
 
     def update(self, batch: TrainBatch, ppo_epochs: int, mini_batch_size: int, seed: int) -> dict[str, float]:
         """``ppo_epochs`` passes of clipped-PG steps over shuffled mini-batches of the whole ``batch`` (the
-        same shuffle on every rank; each rank takes every ``world_size``-th row of a mini-batch); returns
+        same shuffle on every rank; each rank takes an equal slice of a mini-batch); returns
         averaged metrics, the same on every rank."""
         generator = torch.Generator().manual_seed(seed)
         size = batch.response_ids.shape[0]
@@ -263,7 +267,11 @@ class PolicyWorker:
             self.critic.zero_grad()
         mini_mask = batch.response_mask[rows]
         metrics: dict[str, float] = {}
-        for micro in chunks(rows[self.rank :: self.world_size], self.micro_batch_size):
+        # rank r takes the r-th slice of the rows in order: a group's responses share micro-batches, and so
+        # their prompt's forward (``shared_prefix.py``)
+        share = len(rows) // self.world_size
+        own = sorted(rows)[self.rank * share : (self.rank + 1) * share]
+        for micro in chunks(own, self.micro_batch_size):
             micro_mask = batch.response_mask[micro]
             shares = (
                 micro_batch_share(micro_mask, mini_mask, self.loss.loss_agg_mode),

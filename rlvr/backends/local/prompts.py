@@ -78,22 +78,31 @@ def encode_prompts(processor: Any, rows: Sequence[dict[str, Any]], max_prompt_le
     return out
 
 
+def patch_ranges(batch: PromptBatch) -> list[list[tuple[int, int]]]:
+    """For each sample, the (start, end) rows of ``pixel_values`` of each of its images."""
+    patches = batch["image_grid_thw"].prod(dim=-1).tolist()
+    starts = [0]
+    for count in patches:
+        starts.append(starts[-1] + count)
+    out, image = [], 0
+    for count in batch["images_per_sample"].tolist():
+        out.append([(starts[i], starts[i + 1]) for i in range(image, image + count)])
+        image += count
+    return out
+
+
 def slice_prompts(batch: PromptBatch, indices: Sequence[int]) -> PromptBatch:
     """The sub-batch of samples ``indices``, keeping each sample's image patches with it."""
     index = torch.as_tensor(list(indices), dtype=torch.long)
     out = {key: batch[key][index] for key in PER_SAMPLE if key in batch}
     if "image_grid_thw" not in batch:
         return out
+    ranges = patch_ranges(batch)
     image_start = torch.cumsum(batch["images_per_sample"], 0) - batch["images_per_sample"]
-    patches_per_image = batch["image_grid_thw"].prod(dim=-1)
-    patch_start = torch.cumsum(patches_per_image, 0) - patches_per_image
-    image_rows, patch_rows = [], []
-    for i in index.tolist():
-        for image in range(int(image_start[i]), int(image_start[i] + batch["images_per_sample"][i])):
-            image_rows.append(image)
-            patch_rows.append(
-                torch.arange(int(patch_start[image]), int(patch_start[image] + patches_per_image[image]))
-            )
+    image_rows = [
+        int(image_start[i]) + k for i in index.tolist() for k in range(int(batch["images_per_sample"][i]))
+    ]
+    patch_rows = [torch.arange(start, end) for i in index.tolist() for start, end in ranges[i]]
     if image_rows:
         out["image_grid_thw"] = batch["image_grid_thw"][image_rows]
         out["pixel_values"] = batch["pixel_values"][torch.cat(patch_rows)]

@@ -1,0 +1,98 @@
+"""The shared-prefix forward (one prompt forward per GRPO group) gives the plain forward's logits and
+gradients: with images (M-RoPE positions), text-only prompts, left padding and uneven responses."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from base_training.tiny import build_tiny_qwen2_5_vl
+from rlvr.backends.local.modeling import DEFAULT_MODEL, load_model, load_processor
+from rlvr.backends.local.policy import response_logits, sequence_inputs
+from rlvr.backends.local.prompts import encode_prompts
+from rlvr.backends.local.rollout import pad_responses
+from rlvr.backends.local.shared_prefix import can_share, shared_prompts
+from rlvr.data.io import read_rows
+from rlvr.data.synth import write_synth
+
+TEXTS = ["<think>a</think><answer>yes</answer>", "no", "<answer>lesion</answer>", "a b c d e f"]
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    return build_tiny_qwen2_5_vl(tmp_path_factory.mktemp("tiny") / "model", seed=0, initializer_range=0.1)
+
+
+@pytest.fixture(scope="module")
+def rows(tmp_path_factory):
+    rows = read_rows(write_synth(tmp_path_factory.mktemp("synth"), n=40, seed=0)["train"])
+    by_length = {len(row["prompt"][-1]["content"]): row for row in rows if row["images"]}
+    assert len(by_length) >= 2  # prompts of two lengths: the batch is left-padded
+    return list(by_length.values())[:2]
+
+
+def text_only(row: dict) -> dict:
+    prompt = [dict(m, content=m["content"].replace("<image>", "")) for m in row["prompt"]]
+    return dict(row, prompt=prompt, images=[])
+
+
+def group_batch(model_dir, rows, group: int = 3):
+    """``group`` responses of uneven length to each row's prompt, interleaved with another group's."""
+    processor = load_processor(str(model_dir), DEFAULT_MODEL)
+    tokenizer = processor.tokenizer
+    repeated = [row for row in rows for _ in range(group)]
+    responses = [
+        tokenizer(TEXTS[i % len(TEXTS)], add_special_tokens=False)["input_ids"] for i in range(len(repeated))
+    ]
+    ids, mask = pad_responses(responses, {tokenizer.eos_token_id}, tokenizer.pad_token_id, width=12)
+    return encode_prompts(processor, repeated, 256), ids, mask
+
+
+def plain_logits(model, prompts, ids, mask):
+    width = ids.shape[1]
+    out = model(**sequence_inputs(prompts, ids, mask), logits_to_keep=width + 1, use_cache=False)
+    return out.logits[:, -width - 1 : -1].float()
+
+
+@pytest.mark.parametrize("images", [True, False], ids=["images", "text-only"])
+def test_shared_prefix_logits_and_gradients_match_the_plain_forward(model_dir, rows, images):
+    rows = rows if images else [text_only(row) for row in rows]
+    prompts, ids, mask = group_batch(model_dir, rows)
+    unique, inverse = shared_prompts(prompts)
+    assert unique == [0, 3] and inverse.tolist() == [0, 0, 0, 1, 1, 1]
+    model = load_model(str(model_dir), DEFAULT_MODEL, "cpu", train=True)
+    assert can_share(model)
+
+    def logits_and_grads(compute):
+        model.zero_grad()
+        logits = compute(model, prompts, ids, mask)
+        (torch.log_softmax(logits, -1).gather(-1, ids[..., None])[..., 0] * mask).sum().backward()
+        return logits.detach(), {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+
+    shared, shared_grads = logits_and_grads(lambda *args: response_logits(*args, temperature=1.0))
+    plain, plain_grads = logits_and_grads(plain_logits)
+    real = mask.bool()
+    torch.testing.assert_close(shared[real], plain[real], atol=2e-4, rtol=1e-4)
+    assert shared_grads.keys() == plain_grads.keys()
+    if images:
+        assert any(name.startswith("model.visual") for name in shared_grads)
+    for name, grad in plain_grads.items():
+        torch.testing.assert_close(shared_grads[name], grad, atol=2e-4, rtol=1e-3, msg=name)
+
+
+def test_distinct_prompts_and_same_text_with_other_images_are_not_shared(model_dir, rows):
+    prompts, _, _ = group_batch(model_dir, rows, group=1)
+    assert shared_prompts(prompts)[0] == [0, 1]
+    processor = load_processor(str(model_dir), DEFAULT_MODEL)
+    other = dict(rows[0], images=rows[1]["images"])  # same question, another image
+    same_text = encode_prompts(processor, [rows[0], other], 256)
+    assert shared_prompts(same_text)[1].tolist() == [0, 1]
+
+
+def test_gradient_checkpointing_turns_sharing_off(model_dir):
+    model = load_model(str(model_dir), DEFAULT_MODEL, "cpu", train=True)
+    model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    model.train()
+    assert not can_share(model)
+    model.eval()
+    assert can_share(model)  # no-grad passes keep their cache
