@@ -190,14 +190,16 @@ def sft_warmup(
 ) -> Path:
     """Instruct-stage warm-up on `rlvr data` parquet files (ground truth as <answer>), for RL recipes.
 
-    A short warm-up: one constant learning rate for the whole model, rows sampled at random.
+    A short warm-up of the whole model, rows sampled at random. The learning rate decays to 0 (cosine): at a
+    constant rate the last few batches decide the answer prior, and a short warm-up often ended confident
+    of one answer for every input, which leaves GRPO's groups nothing to compare.
     """
     files = [train_files] if isinstance(train_files, str | Path) else list(train_files)
     overrides = [
         "stage=instruct",
         f"train.steps={steps}",
         f"train.lr={lr}",
-        "train.lr_scheduler=constant",
+        "train.lr_scheduler=cosine",
         "train.group_by_length=false",
         f"train.batch_size={batch_size}",
         f"train.seed={seed}",

@@ -66,6 +66,22 @@ def test_max_tokens_top_k_and_top_p_are_honoured(engine, rows):
     assert not torch.equal(hot.response_ids, greedy.response_ids)
 
 
+def test_the_model_folders_min_new_tokens_is_honoured(engine, rows, monkeypatch):
+    """As HF ``generate`` does (bench_grpo pins every response's length this way on both sides): each
+    request asks vLLM for ``min_tokens``, and vLLM takes it."""
+    asked = []
+    generate = engine.vllm.generate
+
+    def spy(requests, options):
+        asked.extend(option["min_tokens"] for option in options)
+        return generate(requests, options)
+
+    monkeypatch.setattr(engine.vllm, "generate", spy)
+    monkeypatch.setattr(engine, "min_new_tokens", 24)
+    pinned = engine.generate(rows, Sampling(24, temperature=1.0), seed=0)
+    assert asked == [24] * len(rows) and lengths(pinned) == [24] * len(rows)
+
+
 def test_responses_never_hold_vision_placeholders(engine, rows):
     """The policy would look for image features behind them (as HF ``generate``, vLLM suppresses them)."""
     hot = engine.generate([row for row in rows for _ in range(16)], Sampling(32, temperature=2.0), seed=2)

@@ -35,7 +35,7 @@ from rlvr.backends.local.modeling import (
 )
 from rlvr.backends.local.prompts import PromptBatch, model_inputs, slice_prompts
 from rlvr.backends.local.sharded_state import load_policy, save_policy
-from rlvr.backends.local.shared_prefix import can_share, shared_prefix_logits, shared_prompts
+from rlvr.backends.local.shared_prefix import can_share, shared_prefix_logits
 from rlvr.backends.local.weight_sync import DEFAULT_BUCKET_BYTES, stream_weights
 from rlvr.recipe.schema import AlgorithmConfig
 
@@ -94,7 +94,7 @@ def response_logits(
     actor does, so that ratios compare sampling distributions). Rows that repeat a prompt (a GRPO group)
     share one prompt forward (``shared_prefix.py``)."""
     if can_share(model):
-        logits = shared_prefix_logits(model, prompts, response_ids, response_mask, *shared_prompts(prompts))
+        logits = shared_prefix_logits(model, prompts, response_ids, response_mask)
     else:
         width = response_ids.shape[1]
         inputs = sequence_inputs(prompts, response_ids, response_mask)

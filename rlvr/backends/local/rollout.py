@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 
+from rlvr.backends.local.decode import Decoding, sample
 from rlvr.backends.local.modeling import (
     DEFAULT_MODEL,
     ModelSettings,
@@ -22,6 +23,7 @@ from rlvr.backends.local.modeling import (
     weight_tensors,
 )
 from rlvr.backends.local.prompts import PromptBatch, encode_prompts, model_inputs, prompt_text, row_images
+from rlvr.backends.local.shared_prefix import can_share
 from rlvr.backends.local.vllm_engine import VLLMEngine, sampling_kwargs
 from rlvr.backends.local.weight_sync import WeightReceiver
 
@@ -69,6 +71,17 @@ def resolve_engine(engine: str) -> str:
             "or set rollout.name=hf (or auto)."
         )
     return engine
+
+
+def min_new_tokens(model_path: str) -> int:
+    """The model folder's ``generation_config.json`` ``min_new_tokens`` (0 without one): every engine
+    honours it, as HF ``generate`` does."""
+    from transformers import GenerationConfig
+
+    try:
+        return GenerationConfig.from_pretrained(model_path).min_new_tokens or 0
+    except OSError:  # no generation_config.json
+        return 0
 
 
 def pad_responses(
@@ -123,6 +136,7 @@ class RolloutWorker:
         tokenizer = self.processor.tokenizer
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         self.eos_ids = {tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|im_end|>")} - {None}
+        self.min_new_tokens = min_new_tokens(model_path)
         # A response must not contain vision placeholders: the model would expect image features for them.
         vision_tokens = [tokenizer.convert_tokens_to_ids(token) for token in VISION_TOKENS]
         self.suppressed_ids = [i for i in vision_tokens if i is not None and i != tokenizer.unk_token_id]
@@ -157,6 +171,14 @@ class RolloutWorker:
 
     @torch.no_grad()
     def _generate_hf(self, prompts: PromptBatch, sampling: Sampling, seed: int) -> list[list[int]]:
+        """Qwen2(.5)-VL: our decoding loop with each group's prompt prefilled once (``decode.py``); other
+        models: HF ``generate``. Both honour the model folder's ``min_new_tokens``."""
+        if can_share(self.model):
+            decoding = Decoding(
+                sampling.max_new_tokens, sampling.temperature, sampling.top_p, max(sampling.top_k, 0),
+                sampling.greedy, self.min_new_tokens,
+            )  # fmt: skip
+            return sample(self.model, prompts, decoding, self.eos_ids, self.pad_id, self.suppressed_ids, seed)
         torch.manual_seed(seed)
         device = self.model.device
         inputs = {key: value.to(device) for key, value in model_inputs(prompts).items()}
@@ -195,7 +217,7 @@ class RolloutWorker:
                 sampling.top_k,
                 sampling.greedy,
                 seed + index,
-            ) | {"logit_bias": suppressed}  # fmt: skip
+            ) | {"logit_bias": suppressed, "min_tokens": self.min_new_tokens}  # fmt: skip
             for index in range(len(rows))
         ]
         return self.vllm.generate(self.vllm_requests(rows), options)

@@ -7,6 +7,8 @@ prompt + response forward; with long image prompts the saving is up to ``n``-fol
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -47,27 +49,52 @@ def can_share(model: torch.nn.Module) -> bool:
     return getattr(model.config, "model_type", None) in SHARING_MODELS and not checkpointing
 
 
-def shared_prefix_logits(
-    model, prompts: PromptBatch, response_ids: torch.Tensor, response_mask: torch.Tensor,
-    unique: list[int], inverse: torch.Tensor,
-) -> torch.Tensor:  # fmt: skip
-    """The logits that predicted each response token (rows of ``response_ids``), with the prompt forward
-    run once per distinct prompt (``unique``/``inverse`` from ``shared_prompts``)."""
+@dataclass
+class Prefix:
+    """The prompts' forward, fanned out to one row per response: the key/value cache, the logits that
+    predict the first response token, and the position of the first response token."""
+
+    cache: Any
+    first_logits: torch.Tensor
+    start: torch.Tensor
+
+
+def prefill(model, prompts: PromptBatch) -> Prefix:
+    """Run each distinct prompt of ``prompts`` once (images included) and fan the result out to its rows."""
+    unique, inverse = shared_prompts(prompts)
     heads = slice_prompts(prompts, unique)
     head = model(**model_inputs(heads), use_cache=True, logits_to_keep=1)
-    cache = head.past_key_values
-    cache.batch_select_indices(inverse.to(response_ids.device))
-    width = response_ids.shape[1]
-    start = _response_start(prompts, heads, head.rope_deltas)[inverse].to(response_ids.device)
-    positions = start[:, None] + torch.arange(width, device=response_ids.device)
-    tail = model(
-        input_ids=response_ids,
-        attention_mask=torch.cat([prompts["attention_mask"], response_mask.long()], dim=1),
+    device = head.logits.device
+    inverse = inverse.to(device)
+    head.past_key_values.batch_select_indices(inverse)
+    start = _response_start(prompts, heads, head.rope_deltas).to(device)[inverse]
+    return Prefix(head.past_key_values, head.logits[inverse, -1], start)
+
+
+def continue_prefix(
+    model, prefix: Prefix, tokens: torch.Tensor, attention_mask: torch.Tensor, offset: int = 0
+):
+    """The model's output for ``tokens`` (response positions ``offset``...) after ``prefix``, whose cache it
+    extends; ``attention_mask`` covers the prompt and every response token so far, these included."""
+    positions = prefix.start[:, None] + offset + torch.arange(tokens.shape[1], device=tokens.device)
+    return model(
+        input_ids=tokens,
+        attention_mask=attention_mask,
         position_ids=positions[None].expand(3, -1, -1),
-        past_key_values=cache,
+        past_key_values=prefix.cache,
         use_cache=True,
     )
-    return torch.cat([head.logits[inverse.to(head.logits.device)], tail.logits[:, :-1]], dim=1)
+
+
+def shared_prefix_logits(
+    model, prompts: PromptBatch, response_ids: torch.Tensor, response_mask: torch.Tensor
+) -> torch.Tensor:
+    """The logits that predicted each response token (rows of ``response_ids``), with the prompt forward
+    run once per distinct prompt."""
+    prefix = prefill(model, prompts)
+    mask = torch.cat([prompts["attention_mask"].to(response_mask.device), response_mask.long()], dim=1)
+    tail = continue_prefix(model, prefix, response_ids, mask)
+    return torch.cat([prefix.first_logits[:, None], tail.logits[:, :-1]], dim=1)
 
 
 def _response_start(prompts: PromptBatch, heads: PromptBatch, rope_deltas) -> torch.Tensor:
