@@ -5,32 +5,26 @@ from __future__ import annotations
 
 import pytest
 import torch
+from padded_prompts import position_sensitive_model, rows_of_distinct_lengths
 
-from base_training.tiny import build_tiny_qwen2_5_vl
 from rlvr.backends.local.decode import Decoding, pick_tokens, sample
 from rlvr.backends.local.prompts import encode_prompts, model_inputs
 from rlvr.backends.local.rollout import RolloutWorker, Sampling
-from rlvr.data.io import read_rows
-from rlvr.data.synth import write_synth
 
 
 @pytest.fixture(scope="module")
 def worker(tmp_path_factory):
-    model = build_tiny_qwen2_5_vl(tmp_path_factory.mktemp("tiny") / "model", seed=0, initializer_range=0.1)
-    return RolloutWorker(str(model), "hf", max_prompt_length=256)
+    return RolloutWorker(
+        str(position_sensitive_model(tmp_path_factory.mktemp("tiny"))), "hf", max_prompt_length=256
+    )
 
 
 @pytest.fixture(scope="module")
 def rows(tmp_path_factory):
-    rows = read_rows(write_synth(tmp_path_factory.mktemp("synth"), n=40, seed=0)["train"])
-    by_length = {len(row["prompt"][-1]["content"]): row for row in rows if row["images"]}
-    text = dict(
-        rows[0], prompt=[dict(m, content=m["content"].replace("<image>", "")) for m in rows[0]["prompt"]]
-    )
-    return [
-        *list(by_length.values())[:2],
-        dict(text, images=[]),
-    ]  # two image prompts of other lengths, one text
+    """Two image prompts of different lengths and one text-only prompt."""
+    image_rows = rows_of_distinct_lengths(tmp_path_factory.mktemp("synth"), 2)
+    text = [dict(m, content=m["content"].replace("<image>", "")) for m in image_rows[0]["prompt"]]
+    return [*image_rows, dict(image_rows[0], prompt=text, images=[])]
 
 
 def hf_greedy(worker, prompts, max_new_tokens):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 import torch
+from padded_prompts import position_sensitive_model, rows_of_distinct_lengths
 
-from base_training.tiny import build_tiny_qwen2_5_vl
 from rlvr.backends.local.modeling import DEFAULT_MODEL, load_model, load_processor
 from rlvr.backends.local.policy import response_log_probs, response_logits
 from rlvr.backends.local.prompts import (
@@ -17,27 +17,16 @@ from rlvr.backends.local.prompts import (
     slice_prompts,
 )
 from rlvr.backends.local.rollout import RolloutWorker, Sampling
-from rlvr.data.io import read_rows
-from rlvr.data.synth import write_synth
 
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
-    # a large init: positions change the logits visibly (at HF's 0.02 the tiny model barely reacts)
-    return build_tiny_qwen2_5_vl(tmp_path_factory.mktemp("tiny") / "model", seed=0, initializer_range=0.1)
+    return position_sensitive_model(tmp_path_factory.mktemp("tiny"))
 
 
 @pytest.fixture(scope="module")
 def rows(tmp_path_factory):
-    rows = read_rows(write_synth(tmp_path_factory.mktemp("synth"), n=40, seed=0)["train"])
-    picked, lengths = [], set()
-    for row in rows:  # prompts of different lengths: the batch is left-padded
-        length = len(row["prompt"][-1]["content"])
-        if row["images"] and length not in lengths:
-            picked.append(row)
-            lengths.add(length)
-    assert len(picked) >= 3
-    return picked[:3]
+    return rows_of_distinct_lengths(tmp_path_factory.mktemp("synth"), 3)
 
 
 def test_prompt_batches_keep_the_image_token_types(model_dir, rows):

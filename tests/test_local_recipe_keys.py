@@ -81,8 +81,12 @@ def test_micro_batches_accumulate_to_the_same_update_as_one_pass(tiny_model, rol
 
     one_pass, split = (dict(w.model.named_parameters()) for w in workers)
     for name, param in one_pass.items():  # the last step's gradients are still there
-        torch.testing.assert_close(split[name].grad, param.grad, rtol=1e-4, atol=1e-7)
-        torch.testing.assert_close(split[name], param, rtol=0, atol=1e-5)
+        # other batch shapes sum in another order: an element may differ by ~1e-3 of the tensor's scale
+        scale = float(param.grad.abs().max())
+        torch.testing.assert_close(split[name].grad, param.grad, rtol=1e-4, atol=1e-3 * scale + 1e-7)
+        # one AdamW step of 1e-3 normalises near-zero gradients, so such noise moves a weight by up to ~5%
+        # of a step
+        torch.testing.assert_close(split[name], param, rtol=0, atol=1e-4)
     for key in ("actor/pg_loss", "actor/kl_loss", "actor/entropy", "actor/grad_norm"):
         assert metrics[1][key] == pytest.approx(metrics[0][key], rel=1e-4)
 

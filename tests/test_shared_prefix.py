@@ -5,30 +5,25 @@ from __future__ import annotations
 
 import pytest
 import torch
+from padded_prompts import position_sensitive_model, rows_of_distinct_lengths
 
-from base_training.tiny import build_tiny_qwen2_5_vl
 from rlvr.backends.local.modeling import DEFAULT_MODEL, load_model, load_processor
 from rlvr.backends.local.policy import response_logits, sequence_inputs
 from rlvr.backends.local.prompts import encode_prompts
 from rlvr.backends.local.rollout import pad_responses
 from rlvr.backends.local.shared_prefix import can_share, shared_prompts
-from rlvr.data.io import read_rows
-from rlvr.data.synth import write_synth
 
 TEXTS = ["<think>a</think><answer>yes</answer>", "no", "<answer>lesion</answer>", "a b c d e f"]
 
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
-    return build_tiny_qwen2_5_vl(tmp_path_factory.mktemp("tiny") / "model", seed=0, initializer_range=0.1)
+    return position_sensitive_model(tmp_path_factory.mktemp("tiny"))
 
 
 @pytest.fixture(scope="module")
 def rows(tmp_path_factory):
-    rows = read_rows(write_synth(tmp_path_factory.mktemp("synth"), n=40, seed=0)["train"])
-    by_length = {len(row["prompt"][-1]["content"]): row for row in rows if row["images"]}
-    assert len(by_length) >= 2  # prompts of two lengths: the batch is left-padded
-    return list(by_length.values())[:2]
+    return rows_of_distinct_lengths(tmp_path_factory.mktemp("synth"), 2)
 
 
 def text_only(row: dict) -> dict:
