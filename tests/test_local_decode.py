@@ -49,7 +49,6 @@ def test_greedy_decoding_equals_hf_generate_for_repeated_image_and_text_prompts(
         0,
     )
     assert ours == hf_greedy(worker, prompts, 16)
-    assert len({len(tokens) for tokens in ours}) > 1 or any(t[-1] in worker.eos_ids for t in ours)
 
 
 def test_the_rollout_worker_uses_it_and_reproduces_with_the_seed(worker, rows):
