@@ -32,8 +32,7 @@ def hf_greedy(worker, prompts, max_new_tokens):
         **model_inputs(prompts), max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=worker.pad_id,
         eos_token_id=sorted(worker.eos_ids), suppress_tokens=worker.suppressed_ids,
     )  # fmt: skip
-    ids = out[:, prompts["input_ids"].shape[1] :].tolist()
-    return [row[: next((i + 1 for i, t in enumerate(row) if t in worker.eos_ids), len(row))] for row in ids]
+    return out[:, prompts["input_ids"].shape[1] :].tolist()
 
 
 def test_greedy_decoding_equals_hf_generate_for_repeated_image_and_text_prompts(worker, rows):

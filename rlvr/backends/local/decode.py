@@ -37,9 +37,8 @@ def pick_tokens(logits: torch.Tensor, decoding: Decoding, generator: torch.Gener
     if decoding.top_p < 1.0:
         ordered, order = torch.sort(logits, dim=-1, descending=True)
         probs = torch.softmax(ordered, dim=-1)
-        cut = (
-            probs.cumsum(-1) - probs >= decoding.top_p
-        )  # the tokens after the nucleus (the first is always kept)
+        # the tokens after the nucleus (the most likely one always stays)
+        cut = probs.cumsum(-1) - probs >= decoding.top_p
         logits = logits.masked_fill(cut.scatter(-1, order, cut), float("-inf"))
     probs = torch.softmax(logits, dim=-1)
     return torch.multinomial(probs, 1, generator=generator)[:, 0]
@@ -50,13 +49,15 @@ def sample(
     model, prompts: PromptBatch, decoding: Decoding, eos_ids: set[int], pad_id: int,
     suppressed_ids: list[int], seed: int,
 ) -> list[list[int]]:  # fmt: skip
-    """Each row's response tokens (its end-of-sequence token included when it stopped)."""
+    """Each row's response tokens, as HF ``generate`` returns them: up to ``max_new_tokens``, padded with
+    ``pad_id`` after a row's end-of-sequence token (``pad_responses`` cuts there)."""
     device = next(model.parameters()).device
     generator = torch.Generator(device=device).manual_seed(seed)
-    prefix = prefill(model, {key: value.to(device) for key, value in prompts.items()})
+    prompts = {key: value.to(device) for key, value in prompts.items()}
+    prefix = prefill(model, prompts)
     rows = prefix.first_logits.shape[0]
     eos = torch.tensor(sorted(eos_ids), device=device)
-    mask = prompts["attention_mask"].to(device)
+    mask = prompts["attention_mask"]
     logits = prefix.first_logits
     finished = torch.zeros(rows, dtype=torch.bool, device=device)
     steps: list[torch.Tensor] = []
@@ -72,9 +73,4 @@ def sample(
             break
         mask = torch.cat([mask, torch.ones(rows, 1, dtype=mask.dtype, device=device)], dim=1)
         logits = continue_prefix(model, prefix, tokens[:, None], mask, offset=step).logits[:, -1]
-    ids = torch.stack(steps, dim=1).cpu()
-    out = []
-    for row in ids.tolist():
-        end = next((i + 1 for i, token in enumerate(row) if token in eos_ids), len(row))
-        out.append(row[:end])
-    return out
+    return torch.stack(steps, dim=1).cpu().tolist()

@@ -18,13 +18,14 @@ from rlvr.backends.local.prompts import PromptBatch, model_inputs, patch_ranges,
 def shared_prompts(prompts: PromptBatch) -> tuple[list[int], torch.Tensor]:
     """The first row of each distinct prompt (same tokens, same images), and each row's index into those.
     Rows are compared by a digest of their tokens and pixels."""
-    masks = prompts["attention_mask"].bool()
-    pixels = prompts.get("pixel_values")
+    # digests are taken on host copies: on a GPU the prompts already sit on the device
+    token_ids, masks = prompts["input_ids"].cpu(), prompts["attention_mask"].cpu().bool()
+    pixels = prompts["pixel_values"].cpu() if "pixel_values" in prompts else None
     ranges = patch_ranges(prompts) if pixels is not None else None
     first: dict[bytes, int] = {}
     unique: list[int] = []
     inverse = []
-    for row, ids in enumerate(prompts["input_ids"]):
+    for row, ids in enumerate(token_ids):
         digest = hashlib.blake2b(ids[masks[row]].numpy().tobytes(), digest_size=16)
         if ranges is not None:
             for start, end in ranges[row]:
@@ -64,10 +65,9 @@ def prefill(model, prompts: PromptBatch) -> Prefix:
     unique, inverse = shared_prompts(prompts)
     heads = slice_prompts(prompts, unique)
     head = model(**model_inputs(heads), use_cache=True, logits_to_keep=1)
-    device = head.logits.device
-    inverse = inverse.to(device)
+    inverse = inverse.to(head.logits.device)
     head.past_key_values.batch_select_indices(inverse)
-    start = _response_start(prompts, heads, head.rope_deltas).to(device)[inverse]
+    start = _response_start(prompts, heads, head.rope_deltas)[inverse]
     return Prefix(head.past_key_values, head.logits[inverse, -1], start)
 
 
@@ -101,6 +101,7 @@ def _response_start(prompts: PromptBatch, heads: PromptBatch, rope_deltas) -> to
     """Each distinct prompt's first response position, as the plain forward places it: with images (M-RoPE,
     padding skipped) one past the prompt's largest position, i.e. its unpadded length plus the model's
     ``rope_deltas``; text-only, the padded prompt width (positions there count the padding)."""
+    mask = heads["attention_mask"]
     if "mm_token_type_ids" in heads and "image_grid_thw" in heads:  # then this forward set rope_deltas
-        return heads["attention_mask"].sum(-1) + rope_deltas[:, 0].cpu()
-    return torch.full((len(heads["input_ids"]),), prompts["input_ids"].shape[1])
+        return mask.sum(-1) + rope_deltas[:, 0].to(mask.device)
+    return torch.full((len(mask),), prompts["input_ids"].shape[1], device=mask.device)
