@@ -9,6 +9,7 @@ import torch
 from distributed_fixtures import as_tensors, fixed_batch, policy_kwargs, start_group
 
 from base_training.tiny import build_tiny_qwen2_5_vl
+from rlvr.backends.local.modeling import ModelSettings
 from rlvr.backends.local.policy import PolicyWorker, TrainBatch
 from rlvr.backends.local.sharded_state import HF_DIR, SHARDED_DIR
 
@@ -30,9 +31,17 @@ def batch(tiny_model, tmp_path_factory) -> TrainBatch:
     return fixed_batch(tiny_model, tmp_path_factory.mktemp("synth"))
 
 
-@pytest.mark.parametrize("loss_agg_mode", ["token-mean", "seq-mean-token-mean"])
-def test_two_fsdp_workers_take_the_same_update_as_one(ray_cluster, tiny_model, batch, loss_agg_mode):
-    kwargs = policy_kwargs(loss_agg_mode)
+@pytest.mark.parametrize(
+    "loss_agg_mode, checkpointing",
+    [("token-mean", False), ("seq-mean-token-mean", False), ("token-mean", True)],
+    ids=["token-mean", "seq-mean-token-mean", "token-mean-checkpointing"],
+)
+def test_two_fsdp_workers_take_the_same_update_as_one(
+    ray_cluster, tiny_model, batch, loss_agg_mode, checkpointing
+):
+    """Also under gradient checkpointing: FSDP2's sharded decoder layers run the shared-prefix forward
+    with their cache kept (``kv_cache.checkpointing_with_cache``)."""
+    kwargs = policy_kwargs(loss_agg_mode) | {"model": ModelSettings(gradient_checkpointing=checkpointing)}
     single = PolicyWorker(str(tiny_model), str(tiny_model), **kwargs)
     before = as_tensors(single.get_weights())
     one = single.update(batch, ppo_epochs=2, mini_batch_size=4, seed=3)  # 2 epochs x 2 mini-batches

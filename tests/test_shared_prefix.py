@@ -3,6 +3,8 @@ gradients: with images (M-RoPE positions), text-only prompts, left padding and u
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 from padded_prompts import position_sensitive_model, rows_of_distinct_lengths
@@ -49,14 +51,16 @@ def plain_logits(model, prompts, ids, mask):
     return out.logits[:, -width - 1 : -1].float()
 
 
+@pytest.mark.parametrize("checkpointing", [False, True], ids=["", "checkpointing"])
 @pytest.mark.parametrize("images", [True, False], ids=["images", "text-only"])
-def test_shared_prefix_logits_and_gradients_match_the_plain_forward(model_dir, rows, images):
+def test_shared_prefix_logits_and_gradients_match_the_plain_forward(model_dir, rows, images, checkpointing):
     rows = rows if images else [text_only(row) for row in rows]
     prompts, ids, mask = group_batch(model_dir, rows)
     unique, inverse = shared_prompts(prompts)
     assert unique == [0, 3] and inverse.tolist() == [0, 0, 0, 1, 1, 1]
-    model = load_model(str(model_dir), DEFAULT_MODEL, "cpu", train=True)
-    assert can_share(model)
+    settings = replace(DEFAULT_MODEL, gradient_checkpointing=checkpointing)
+    model = load_model(str(model_dir), settings, "cpu", train=True).train()  # as the policy's update
+    assert can_share(model) and model.is_gradient_checkpointing == checkpointing
 
     def logits_and_grads(compute):
         model.zero_grad()
@@ -84,10 +88,28 @@ def test_distinct_prompts_and_same_text_with_other_images_are_not_shared(model_d
     assert shared_prompts(same_text)[1].tolist() == [0, 1]
 
 
-def test_gradient_checkpointing_turns_sharing_off(model_dir):
-    model = load_model(str(model_dir), DEFAULT_MODEL, "cpu", train=True)
-    model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
-    model.train()
+def test_checkpointed_layers_recompute_in_the_backward_pass(model_dir, rows):
+    """Under checkpointing the decoder layers' activations are recomputed (so memory is saved), and the
+    layers get their HF class back once the forward is done."""
+    prompts, ids, mask = group_batch(model_dir, rows)
+    settings = replace(DEFAULT_MODEL, gradient_checkpointing=True)
+    model = load_model(str(model_dir), settings, "cpu", train=True).train()
+    layers = model.model.language_model.layers
+    classes = [type(layer) for layer in layers]
+    calls = []
+    hooks = [layer.self_attn.register_forward_hook(lambda *_: calls.append(1)) for layer in layers]
+    logits = response_logits(model, prompts, ids, mask, temperature=1.0)
+    forward_calls = len(calls)
+    assert forward_calls == 2 * len(layers)  # the prompts' forward, then the responses'
+    assert [type(layer) for layer in layers] == classes
+    logits.sum().backward()
+    assert len(calls) == 2 * forward_calls  # every layer ran again in the backward pass
+    for hook in hooks:
+        hook.remove()
+
+
+def test_sliding_window_models_do_not_share(model_dir):
+    model = load_model(str(model_dir), DEFAULT_MODEL, "cpu")
+    assert can_share(model)
+    model.config.get_text_config().layer_types = ["sliding_attention"] * len(model.model.language_model.layers)
     assert not can_share(model)
-    model.eval()
-    assert can_share(model)  # no-grad passes keep their cache

@@ -54,7 +54,7 @@ def sample(
     device = next(model.parameters()).device
     generator = torch.Generator(device=device).manual_seed(seed)
     prompts = {key: value.to(device) for key, value in prompts.items()}
-    prefix = prefill(model, prompts)
+    prefix = prefill(model, prompts, room=decoding.max_new_tokens)
     rows = prefix.first_logits.shape[0]
     eos = torch.tensor(sorted(eos_ids), device=device)
     mask = prompts["attention_mask"]

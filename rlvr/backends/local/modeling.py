@@ -55,9 +55,13 @@ def load_model(path: str, settings: ModelSettings, device: str, train: bool = Fa
     """The image-text model on ``device``; a trained one gets gradient checkpointing when the recipe asks."""
     from transformers import AutoModelForImageTextToText
 
+    from rlvr.backends.local.attention import group_query_heads_on_cpu
+
     model = AutoModelForImageTextToText.from_pretrained(
         path, dtype=weights_dtype(settings.dtype, device), trust_remote_code=settings.trust_remote_code
     ).to(device)
+    if device == "cpu":
+        group_query_heads_on_cpu(model)
     if train and settings.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     return model if train else model.eval().requires_grad_(False)

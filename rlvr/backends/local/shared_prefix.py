@@ -2,6 +2,7 @@
 images, through the vision tower) runs once per group and its key/value cache is fanned out to the group's
 responses. Gradients flow back through the cache, so log-probs and gradients are those of the plain
 prompt + response forward; with long image prompts the saving is up to ``n``-fold on the prompt's share.
+It runs under gradient checkpointing too (the caches of ``kv_cache.py`` are safe to recompute).
 """
 
 from __future__ import annotations
@@ -12,6 +13,13 @@ from typing import Any
 
 import torch
 
+from rlvr.backends.local.kv_cache import (
+    checkpointing_with_cache,
+    full_attention_only,
+    growing_cache,
+    prefix_cache,
+    prompt_cache,
+)
 from rlvr.backends.local.prompts import PromptBatch, model_inputs, patch_ranges, slice_prompts
 
 
@@ -42,12 +50,10 @@ SHARING_MODELS = ("qwen2_vl", "qwen2_5_vl")  # the position layout ``shared_pref
 
 
 def can_share(model: torch.nn.Module) -> bool:
-    """Qwen2(.5)-VL models, unless training under gradient checkpointing (HF then keeps no cache). Such a
-    model always runs the split forward, repeats or not: the same rows then get the same arithmetic however
-    they are batched (1 or N policy workers), and every FSDP rank runs the same forwards (else their
-    collectives hang)."""
-    checkpointing = model.training and getattr(model, "is_gradient_checkpointing", False)
-    return getattr(model.config, "model_type", None) in SHARING_MODELS and not checkpointing
+    """Qwen2(.5)-VL models without sliding-window layers. Such a model always runs the split forward,
+    repeats or not: the same rows then get the same arithmetic however they are batched (1 or N policy
+    workers), and every FSDP rank runs the same forwards (else their collectives hang)."""
+    return getattr(model.config, "model_type", None) in SHARING_MODELS and full_attention_only(model)
 
 
 @dataclass
@@ -60,15 +66,20 @@ class Prefix:
     start: torch.Tensor
 
 
-def prefill(model, prompts: PromptBatch) -> Prefix:
-    """Run each distinct prompt of ``prompts`` once (images included) and fan the result out to its rows."""
+def prefill(model, prompts: PromptBatch, room: int | None = None) -> Prefix:
+    """Run each distinct prompt of ``prompts`` once (images included) and fan the result out to its rows:
+    for decoding ``room`` tokens one at a time, or (None) for one whole response."""
     unique, inverse = shared_prompts(prompts)
     heads = slice_prompts(prompts, unique)
-    head = model(**model_inputs(heads), use_cache=True, logits_to_keep=1)
+    with checkpointing_with_cache(model):
+        head = model(**model_inputs(heads), past_key_values=prompt_cache(), use_cache=True, logits_to_keep=1)
     inverse = inverse.to(head.logits.device)
-    head.past_key_values.batch_select_indices(inverse)
+    if room is None:
+        cache = prefix_cache(head.past_key_values, inverse)
+    else:
+        cache = growing_cache(head.past_key_values, inverse, room)
     start = _response_start(prompts, heads, head.rope_deltas)[inverse]
-    return Prefix(head.past_key_values, head.logits[inverse, -1], start)
+    return Prefix(cache, head.logits[inverse, -1], start)
 
 
 def continue_prefix(
@@ -77,13 +88,14 @@ def continue_prefix(
     """The model's output for ``tokens`` (response positions ``offset``...) after ``prefix``, whose cache it
     extends; ``attention_mask`` covers the prompt and every response token so far, these included."""
     positions = prefix.start[:, None] + offset + torch.arange(tokens.shape[1], device=tokens.device)
-    return model(
-        input_ids=tokens,
-        attention_mask=attention_mask,
-        position_ids=positions[None].expand(3, -1, -1),
-        past_key_values=prefix.cache,
-        use_cache=True,
-    )
+    with checkpointing_with_cache(model):
+        return model(
+            input_ids=tokens,
+            attention_mask=attention_mask,
+            position_ids=positions[None].expand(3, -1, -1),
+            past_key_values=prefix.cache,
+            use_cache=True,
+        )
 
 
 def shared_prefix_logits(
