@@ -111,5 +111,6 @@ def test_checkpointed_layers_recompute_in_the_backward_pass(model_dir, rows):
 def test_sliding_window_models_do_not_share(model_dir):
     model = load_model(str(model_dir), DEFAULT_MODEL, "cpu")
     assert can_share(model)
-    model.config.get_text_config().layer_types = ["sliding_attention"] * len(model.model.language_model.layers)
+    text = model.config.get_text_config()
+    text.layer_types = ["sliding_attention"] * text.num_hidden_layers
     assert not can_share(model)
