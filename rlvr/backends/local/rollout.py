@@ -22,6 +22,7 @@ from rlvr.backends.local.modeling import (
     load_processor,
     weight_tensors,
 )
+from rlvr.backends.local.packed_linear import pack_linears, repack_linears
 from rlvr.backends.local.prompts import PromptBatch, encode_prompts, model_inputs, prompt_text, row_images
 from rlvr.backends.local.shared_prefix import can_share
 from rlvr.backends.local.vllm_engine import VLLMEngine, sampling_kwargs
@@ -148,6 +149,7 @@ class RolloutWorker:
             self.receiver = WeightReceiver(None)  # vLLM renames and fuses weights; it checks its own
         else:
             self.model = load_model(model_path, model, "cuda" if torch.cuda.is_available() else "cpu")
+            pack_linears(self.model)  # on CPU only
             self.receiver = WeightReceiver(name for name, _ in self.model.named_parameters())
 
     def generate(self, rows: list[dict[str, Any]], sampling: Sampling, seed: int) -> Rollout:
@@ -244,6 +246,8 @@ class RolloutWorker:
             self.vllm.load_weights(weight_tensors(bucket), last=last)
         else:
             copy_weights(self.model, bucket, partial=True)
+            if last:
+                repack_linears(self.model)
         self.receiver.add(bucket, last)
 
     def set_weights(self, weights: Weights) -> None:
