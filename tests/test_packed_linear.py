@@ -46,6 +46,5 @@ def test_the_rollout_model_packs_and_generates_with_synced_weights(tmp_path):
             param.add_(0.05 * torch.randn_like(param))
     worker.set_weights(policy.get_weights())
     tokens = torch.randint(0, 200, (2, 9))
-    torch.testing.assert_close(
-        worker.model(input_ids=tokens).logits, policy.model.eval()(input_ids=tokens).logits, atol=1e-4, rtol=1e-4
-    )
+    expected = policy.model.eval()(input_ids=tokens).logits
+    torch.testing.assert_close(worker.model(input_ids=tokens).logits, expected, atol=1e-4, rtol=1e-4)
