@@ -57,6 +57,7 @@ def run_local(work: Work, engine: str, policy_workers: int) -> Timing:
                         "log_prob_micro_batch_size_per_gpu": responses // policy_workers},
             "reward": {"num_workers": 0},
             "cluster": {"policy_workers": policy_workers},
+            "model": {"enable_gradient_checkpointing": work.gradient_checkpointing},
         },
     )  # fmt: skip
     settings = loop_settings(cfg)
@@ -165,7 +166,7 @@ def run_trl(work: Work, output_dir: Path) -> Timing:
         generation_kwargs={"min_new_tokens": work.response_length},  # no EOS: every response is full length
         temperature=1.0, top_p=1.0, beta=work.kl_coef, learning_rate=work.lr, max_grad_norm=1.0,
         max_steps=work.steps + 1, logging_steps=1, shuffle_dataset=False, dataloader_num_workers=0,
-        disable_tqdm=True, seed=0,
+        disable_tqdm=True, seed=0, gradient_checkpointing=work.gradient_checkpointing,
     )  # fmt: skip
     model = AutoModelForImageTextToText.from_pretrained(work.model_dir)
     trl_trainer = GRPOTrainer(model=model, reward_funcs=reward, args=config, train_dataset=trl_dataset(work))
@@ -222,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prompts-per-step", type=int, default=2, help="prompts per step (x n responses)")
     parser.add_argument("--response-length", type=int, default=128, help="tokens per response (fixed)")
     parser.add_argument("--kl-coef", type=float, default=0.04, help="beta: KL-to-reference loss weight")
+    parser.add_argument("--no-gradient-checkpointing", action="store_true", help="both sides without it")
     parser.add_argument("--skip-trl", action="store_true", help="only run our backend")
     parser.add_argument(
         "--sides",
@@ -248,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
             work = build_work(
                 size, Path(tmp), steps=args.steps, n=args.n, prompts_per_step=args.prompts_per_step,
                 response_length=args.response_length, kl_coef=args.kl_coef,
+                gradient_checkpointing=not args.no_gradient_checkpointing,
             )  # fmt: skip
             sides, errors = {}, {}
             for name in names:

@@ -35,6 +35,7 @@ class Work:
     steps: int
     prompts_per_step: int
     kl_coef: float
+    gradient_checkpointing: bool = True  # both trainers' default (verl's and TRL's)
     lr: float = 1e-5
 
     @property
@@ -77,8 +78,8 @@ def text_only(row: dict) -> dict:
     return row
 
 
-def build_work(size: str, root: Path, *, steps: int, n: int, prompts_per_step: int,
-               response_length: int, kl_coef: float) -> Work:  # fmt: skip
+def build_work(size: str, root: Path, *, steps: int, n: int, prompts_per_step: int, response_length: int,
+               kl_coef: float, gradient_checkpointing: bool = True) -> Work:  # fmt: skip
     """Build the model for ``size`` under ``root``, pin its response length, and pick the prompts."""
     from transformers import GenerationConfig
 
@@ -96,7 +97,9 @@ def build_work(size: str, root: Path, *, steps: int, n: int, prompts_per_step: i
     rows = [build_row(make_sample(0, "train", i), template, "train", i) for i in range(count)]
     if size != "tiny":
         rows = [text_only(row) for row in rows]
-    return Work(size, model_dir, rows, n, response_length, steps, prompts_per_step, kl_coef)
+    return Work(
+        size, model_dir, rows, n, response_length, steps, prompts_per_step, kl_coef, gradient_checkpointing
+    )  # fmt: skip
 
 
 def format_table(work: Work, sides: dict[str, Timing], errors: dict[str, str]) -> str:
@@ -106,6 +109,7 @@ def format_table(work: Work, sides: dict[str, Timing], errors: dict[str, str]) -
     lines = [
         f"\n== {work.size}: ~{work.parameters_m:.1f}M LM parameters, {kind}; {work.prompts_per_step} prompts"
         f" x n={work.group_size}, {work.response_length} tokens each, beta={work.kl_coef},"
+        f" gradient checkpointing {'on' if work.gradient_checkpointing else 'off'},"
         f" {work.steps} timed steps",
         f"{'trainer':<10} {'s/step':>7} {'tok/s':>7} {'load':>5} {'resp len':>8} "
         + " ".join(f"{part:>11}" for part in SPLIT_PARTS),
