@@ -1,5 +1,6 @@
 """Sampling for the HF rollout engine with the group's prompt prefilled once (``shared_prefix.py``): HF
-``generate`` would run every prompt ``rollout.n`` times, images included. Decoding is HF's: temperature,
+``generate`` would run every prompt ``rollout.n`` times, images included. Keys and values go into a cache
+allocated once for the whole response (``kv_cache.growing_cache``). Decoding is HF's: temperature,
 then top-k, then top-p (keeping at least one token), greedy as argmax; vision placeholders suppressed;
 a row stops at its first end-of-sequence token (none before ``min_new_tokens``).
 """
