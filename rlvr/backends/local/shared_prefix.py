@@ -85,8 +85,9 @@ def prefill(model, prompts: PromptBatch, room: int | None = None) -> Prefix:
 def continue_prefix(
     model, prefix: Prefix, tokens: torch.Tensor, attention_mask: torch.Tensor, offset: int = 0
 ):
-    """The model's output for ``tokens`` (response positions ``offset``...) after ``prefix``, whose cache it
-    extends; ``attention_mask`` covers the prompt and every response token so far, these included."""
+    """The model's output for ``tokens`` (response positions ``offset``...) after ``prefix`` (a decoding
+    cache grows by them); ``attention_mask`` covers the prompt and every response token so far, these
+    included."""
     positions = prefix.start[:, None] + offset + torch.arange(tokens.shape[1], device=tokens.device)
     with checkpointing_with_cache(model):
         return model(
