@@ -116,10 +116,11 @@ def _keeping_cache(cls: type) -> type:
 @contextmanager
 def checkpointing_with_cache(model: torch.nn.Module) -> Iterator[None]:
     """While open, ``model``'s checkpointed layers that take a cache (the decoder's) keep it. The backward
-    pass may run after it closes: a recomputation calls the layer's forward, not this class."""
+    pass may run after it closes: a recomputation calls the layer's forward, not this class. A model in
+    eval mode (decoding, no-grad log-probs: once per token) is not walked."""
     layers = [
         module
-        for module in model.modules()
+        for module in (model.modules() if model.training else ())
         if isinstance(module, GradientCheckpointingLayer)
         and module.gradient_checkpointing
         and module.training
